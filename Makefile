@@ -20,7 +20,7 @@ comma := ,
 ifneq ($(SAN),)
 VARIANT := san-$(subst $(comma),-,$(SAN))
 endif
-B := build/$(VARIANT)
+B ?= build/$(VARIANT)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wold-style-definition -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 -Wundef \

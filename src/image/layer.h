@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One layer's contribution to the image filesystem: walk the layer's tar stream once and keep
+ * what the merge and the analyzers need (files of interest with their content, symlinks, hard
+ * links, directories, OCI whiteouts and opaque markers). Everything else is skipped. */
+#ifndef VIGIL_IMAGE_LAYER_H
+#define VIGIL_IMAGE_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/reader.h"
+#include "base/vec.h"
+
+enum lf_kind {
+    LF_FILE = 1,     /* regular file; data set when it was of interest and within the caps */
+    LF_DIR = 2,
+    LF_SYMLINK = 3,  /* link = target as stored */
+    LF_HARDLINK = 4, /* link = normalised path of the target (same or a lower layer) */
+    LF_WHITEOUT = 5, /* ".wh.NAME": path is the removed NAME (its whole subtree is removed) */
+    LF_OPAQUE = 6,   /* ".wh..wh..opq" in dir D: path is D; lower layers' D contents are hidden */
+};
+
+struct layer_file {
+    const char *path;  /* normalised relative path (arena) */
+    const char *link;  /* "" unless symlink/hardlink */
+    struct str data;   /* content when kept, else {NULL,0} */
+    uint64_t size;     /* size in the tar */
+    uint32_t mode;
+    enum lf_kind kind;
+    bool too_big;      /* of interest but over max_file (or the total cap): data not kept */
+};
+
+struct layer_contents {
+    struct arena arena; /* owns paths, links and data */
+    VEC(struct layer_file) files; /* archive order */
+    uint64_t tar_bytes; /* uncompressed bytes walked */
+    uint64_t entries;   /* tar entries seen */
+    uint64_t kept_bytes;
+};
+
+/* Is a regular file's content worth keeping? path is normalised, size from the tar header. */
+typedef bool (*layer_interest_fn)(const char *path, uint64_t size, void *ctx);
+
+struct layer_limits {
+    uint64_t max_file;  /* cap per kept file (0 = default 64 MiB) */
+    uint64_t max_total; /* cap on all kept bytes in the layer (0 = default 512 MiB) */
+};
+
+void layer_contents_init(struct layer_contents *lc);
+void layer_contents_release(struct layer_contents *lc);
+/* Walk the uncompressed tar stream `tar_stream` (owned by the caller). 0 or <0 with a message
+ * in d naming the tar member at fault. */
+int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *ctx,
+                  const struct layer_limits *lim, struct layer_contents *out, struct diag *d);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The merged image filesystem: layers applied bottom to top with OCI whiteout and opaque
+ * directory semantics, and path lookup that follows symlinks the way a chroot would (never
+ * above the image root). Only what layer_collect() kept is visible. */
+#ifndef VIGIL_IMAGE_ROOTFS_H
+#define VIGIL_IMAGE_ROOTFS_H
+
+#include "image/layer.h"
+
+struct rootfs;
+
+struct rootfs *rootfs_new(void);
+void rootfs_free(struct rootfs *fs);
+/* Apply a layer on top. lc is borrowed and must outlive fs. layer_index is reported back by
+ * lookups as the layer an entry comes from. */
+void rootfs_apply(struct rootfs *fs, const struct layer_contents *lc, int layer_index);
+
+struct rootfs_hit {
+    const struct layer_file *file; /* the regular file found (kind LF_FILE) */
+    int layer;                     /* index of the layer it comes from */
+    char path[4096];               /* resolved path (symlinks followed) */
+};
+
+/* Look path up, following symlinks in every component and hard links to their target.
+ * Returns 1 with *hit filled, 0 when absent (or not a regular file), -ERR_LOOP after 40
+ * symlink hops. */
+int rootfs_lookup(const struct rootfs *fs, const char *path, struct rootfs_hit *hit);
+
+typedef int (*rootfs_file_fn)(const char *path, const struct layer_file *f, int layer, void *ctx);
+/* Call fn for every visible regular file whose path starts with `prefix` ("" = all), in
+ * path order; stops and returns fn's value when it is non-zero. */
+int rootfs_foreach(const struct rootfs *fs, const char *prefix, rootfs_file_fn fn, void *ctx);
+
+#endif
