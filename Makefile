@@ -59,8 +59,12 @@ OBJ_TEST  := $(SRC_TEST:%.c=$(B)/%.o)
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:fuzz/fuzz_%.c=%)
 
+
 .PHONY: all check e2e test fuzz fuzz-replay lint format format-check clean bench
 all: $(B)/vigil
+
+test:
+	scripts/test.sh
 
 $(B)/libvigil.a: $(OBJ_LIB)
 	@rm -f $@
@@ -80,7 +84,7 @@ check: $(B)/unit-tests
 	$(B)/unit-tests --fork
 
 e2e: $(B)/vigil
-	VIGIL_BIN=$(abspath $(B)/vigil) python3 -m unittest discover -s tests/e2e -t . -v
+	VIGIL_BIN=$(abspath $(B)/vigil) python3 -m unittest discover -s tests/e2e -p 'test_*.py' -v
 
 # Corpus replay: each fuzz target linked with a small driver that feeds it every corpus file.
 $(B)/fuzz-replay/%: fuzz/fuzz_%.c fuzz/replay.c $(B)/libvigil.a
