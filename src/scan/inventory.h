@@ -21,22 +21,22 @@ struct inventory_os {
 };
 
 struct inventory_layer {
-    const char *digest;      /* blob digest */
-    const char *diff_id;     /* may be "" */
+    const char *digest;  /* blob digest */
+    const char *diff_id; /* may be "" */
     uint64_t size;
-    bool from_cache;         /* read from the layer cache instead of the blob */
+    bool from_cache; /* read from the layer cache instead of the blob */
 };
 
 struct inventory {
-    struct arena arena;      /* owns every string below and the package strings */
+    struct arena arena; /* owns every string below and the package strings */
     const char *image_ref;
     const char *image_name;
     const char *manifest_digest;
     const char *config_digest;
-    const char *platform;    /* "linux/amd64" */
+    const char *platform; /* "linux/amd64" */
     struct inventory_os os;
     VEC(struct inventory_layer) layers;
-    struct pkg_list pkgs;    /* OS packages in database order, layer attributed */
+    struct pkg_list pkgs;       /* OS packages in database order, layer attributed */
     VEC(const char *) warnings; /* non-fatal problems (skipped records), one line each */
 };
 

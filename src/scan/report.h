@@ -34,8 +34,8 @@ struct scan_result {
 };
 
 struct report_opts {
-    bool color;      /* table: ANSI colours (when stdout is a terminal) */
-    int width;       /* table: terminal width (0 = 120) */
+    bool color; /* table: ANSI colours (when stdout is a terminal) */
+    int width;  /* table: terminal width (0 = 120) */
 };
 
 /* Write the scan result. 0 or -errno (write error). */
