@@ -14,20 +14,33 @@
  * non-letters). Returns <0, 0, >0 as `dpkg --compare-versions a lt/eq/gt b`. */
 int deb_vercmp(struct str a, struct str b);
 /* 0 when v is a valid Debian version (as dpkg's parseversion accepts it), else
- * -ERR_VERSION with a message in d. */
+ * -ERR_VERSION with a message in d. parseversion's warnings count as failures: an upstream
+ * version that does not start with a digit, or a byte outside [A-Za-z0-9.+~:-] (upstream) or
+ * [A-Za-z0-9.+~] (revision), is rejected although dpkg installs such packages with a
+ * warning. deb_vercmp still orders such strings exactly as dpkg does. */
 int deb_version_check(struct str v, struct diag *d);
 
 /* Alpine: apk-tools' version ordering (digits, letter, _suffix (alpha beta pre rc < none <
- * cvs svn git hg p), -rN). Returns <0, 0, >0. */
+ * cvs svn git hg p), ~hash, -rN). Returns <0, 0, >0. As in apk-tools, a '.'-component with
+ * a leading zero compares as a string (1.05 < 1.1), and two strings that turn invalid at the
+ * same token after equal leading tokens compare equal; unlike apk-tools (uint64) numbers of
+ * any length compare exactly. */
 int apk_vercmp(struct str a, struct str b);
+/* 0 when v matches number{.number}...{letter}{_suffix{number}}...{~hash}{-rN}, else
+ * -ERR_VERSION with the offset of the first unexpected byte in d. */
 int apk_version_check(struct str v, struct diag *d);
 
-/* RPM: rpmvercmp on version and release with epoch ("[E:]V[-R]"), '~' and '^' as rpm 4.15+.
- * A missing epoch is 0. A missing release on one side compares equal to any release (as
- * rpm's labelCompare does when one release is absent). Returns <0, 0, >0. */
+/* RPM: rpmvercmp on version and release with epoch ("[E:]V[-R]", split like rpm's parseEVR:
+ * a digit run before ':' is the epoch, the release follows the last '-'), '~' and '^' as rpm
+ * 4.15+. A missing epoch is 0. A missing release sorts before any release and equals another
+ * missing one: that is what python3-rpm's labelCompare does with a None release (checked
+ * with rpm 4.18; rpm's dependency-range matching, which treats it as a wildcard, is not a
+ * total order). Returns <0, 0, >0. */
 int rpm_vercmp(struct str a, struct str b);
 /* rpmvercmp alone on one segment (no epoch/release split). */
 int rpm_segment_cmp(struct str a, struct str b);
+/* 0 when v is [E:]V[-R] with E a decimal number up to 2^32-1, V and R non-empty and made of
+ * [A-Za-z0-9._+~^] (rpmbuild's set without the macro characters), else -ERR_VERSION. */
 int rpm_version_check(struct str v, struct diag *d);
 
 #endif
