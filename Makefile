@@ -103,8 +103,10 @@ build/fuzz/bin/%: fuzz/fuzz_%.c
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(SRC_LIB) $(LDLIBS)
 
-bench: $(B)/vigil
-	bench/run.sh
+# Benchmarks (release build; figures go to docs/BENCHMARKS.md by hand)
+bench:
+	$(MAKE) BUILD=release all
+	bench/bench.py --vigil build/release/vigil
 
 lint:
 	tools/check-src.sh

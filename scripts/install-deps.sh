@@ -11,7 +11,7 @@ build_pkgs=(
 )
 test_pkgs=(
     clang libclang-rt-14-dev clang-format
-    python3 sqlite3 curl jq isal zstd
+    python3 sqlite3 curl jq isal zstd time
     skopeo umoci docker-registry debootstrap buildah podman fuse-overlayfs uidmap crun
     rpm python3-rpm python3-packaging dpkg-dev db5.3-util
     awscli python3-aiosmtpd
