@@ -285,9 +285,11 @@ static ssize_t zstd_read(struct decomp *z, unsigned char *p, size_t n)
             ZSTD_ErrorCode code = ZSTD_getErrorCode(r);
             int err =
                 code == ZSTD_error_frameParameter_windowTooLarge ? -ERR_TOO_BIG : -ERR_CORRUPT;
-            diag_set(&z->base.diag, err, consumed(z), "zstd data %s at compressed offset %llu: %s",
+            /* libzstd does not say where in the chunk it failed: name the chunk */
+            diag_set(&z->base.diag, err, consumed(z),
+                     "zstd data %s in compressed bytes %llu-%llu: %s",
                      err == -ERR_TOO_BIG ? "needs too much memory" : "corrupt", consumed(z),
-                     ZSTD_getErrorName(r));
+                     z->in_off + z->in_len, ZSTD_getErrorName(r));
             return fail(z, err);
         }
         z->zs_hint = r;

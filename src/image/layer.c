@@ -189,6 +189,7 @@ int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *c
                 f->data = target.data;
                 f->size = target.size;
                 f->too_big = target.too_big;
+                kept_put(&kept, out, out->files.n - 1); /* links to this link share it too */
             }
             break;
         }

@@ -28,6 +28,7 @@ struct tar {
     size_t pos, len;
     unsigned long long buf_off; /* stream offset of buf[0] */
     bool eof;                   /* r returned 0 */
+    bool io_failed;             /* r returned an error (which then passes through) */
     bool ended;                 /* end of archive seen */
     bool have_entry;            /* path names the last entry returned */
     int err;                    /* sticky error, its message in errd */
@@ -82,13 +83,15 @@ __attribute__((format(printf, 4, 5))) static int tfail(struct tar *t, struct dia
     return sticky(t, d);
 }
 
-/* An error from the stream below: keep its code, prefix its message with where we were. */
-static int tfail_io(struct tar *t, struct diag *d, int err, const char *what)
+/* An error from the stream below: keep its code, prefix its message with where we were
+ * (inside a member's content, or reading the headers after one). */
+static int tfail_io(struct tar *t, struct diag *d, int err, bool in_member)
 {
     const char *inner = t->r->diag.msg[0] ? t->r->diag.msg : err_str(err);
-    if (t->have_entry)
-        return tfail(t, d, err, "%s (tar member '%.120s'): %s", what, t->path, inner);
-    return tfail(t, d, err, "%s: %s", what, inner);
+    if (!t->have_entry)
+        return tfail(t, d, err, "%s", inner);
+    return tfail(t, d, err, "%s tar member '%.120s': %s", in_member ? "in" : "after", t->path,
+                 inner);
 }
 
 struct tar *tar_new(struct reader *r)
@@ -127,8 +130,10 @@ static int fill(struct tar *t)
         t->len = keep;
     }
     ssize_t got = reader_read(t->r, t->buf + t->len, TAR_BUF - t->len);
-    if (got < 0)
+    if (got < 0) {
+        t->io_failed = true;
         return (int)got;
+    }
     if (got == 0) {
         t->eof = true;
         return 0;
@@ -180,8 +185,10 @@ static int copy_out(struct tar *t, unsigned char *p, size_t n)
             t->buf_off += t->len;
             t->pos = t->len = 0;
             ssize_t got = reader_read(t->r, p, n);
-            if (got < 0)
+            if (got < 0) {
+                t->io_failed = true;
                 return (int)got;
+            }
             if (got == 0) {
                 t->eof = true;
                 return -ERR_TRUNCATED;
@@ -202,6 +209,7 @@ static int copy_out(struct tar *t, unsigned char *p, size_t n)
         size_t take = avail < n ? avail : n;
         memcpy(p, t->buf + t->pos, take);
         t->pos += take;
+        p += take;
         n -= take;
     }
     return 0;
@@ -320,11 +328,11 @@ static int read_long(struct tar *t, struct diag *d, unsigned long long size, cha
     int rc = copy_out(t, (unsigned char *)dst, (size_t)size);
     if (rc == 0)
         rc = skip(t, (TAR_BLOCK - size % TAR_BLOCK) % TAR_BLOCK);
-    if (rc == -ERR_TRUNCATED)
+    if (rc == -ERR_TRUNCATED && !t->io_failed)
         return tfail(t, d, rc, "tar stream truncated in a GNU long %s at offset %llu", what,
                      stream_off(t));
     if (rc < 0)
-        return tfail_io(t, d, rc, "reading a GNU long name");
+        return tfail_io(t, d, rc, false);
     dst[size] = '\0';
     return 0;
 }
@@ -433,11 +441,11 @@ int tar_next(struct tar *t, struct tar_entry *e, struct diag *d)
     if (t->ended)
         return 0;
     int rc = skip(t, t->left + t->pad);
-    if (rc == -ERR_TRUNCATED)
+    if (rc == -ERR_TRUNCATED && !t->io_failed)
         return tfail(t, d, rc, "tar member '%.120s' truncated: the stream ends at offset %llu",
                      t->path, stream_off(t));
     if (rc < 0)
-        return tfail_io(t, d, rc, "reading");
+        return tfail_io(t, d, rc, true);
     t->left = t->pad = 0;
 
     for (;;) {
@@ -448,20 +456,20 @@ int tar_next(struct tar *t, struct tar_entry *e, struct diag *d)
             t->ended = true;
             return 0;
         }
-        if (rc == -ERR_TRUNCATED)
+        if (rc == -ERR_TRUNCATED && !t->io_failed)
             return tfail(t, d, rc, "tar stream truncated inside a header at offset %llu%s%.120s%s",
                          stream_off(t), t->have_entry ? " (after member '" : "", prev_name(t),
                          t->have_entry ? "')" : "");
         if (rc < 0)
-            return tfail_io(t, d, rc, "reading a tar header");
+            return tfail_io(t, d, rc, false);
         const unsigned char *h = t->buf + t->pos;
         unsigned long long hdr_off = stream_off(t);
 
         if (is_zero_block(h)) {
             t->pos += TAR_BLOCK;
             rc = ensure(t, TAR_BLOCK);
-            if (rc < 0 && rc != -ERR_TRUNCATED)
-                return tfail_io(t, d, rc, "reading a tar header");
+            if (rc < 0 && (t->io_failed || rc != -ERR_TRUNCATED))
+                return tfail_io(t, d, rc, false);
             if (rc == 1 && !is_zero_block(t->buf + t->pos))
                 return tfail(t, d, -ERR_CORRUPT,
                              "a lone zero block at offset %llu is followed by more data", hdr_off);
@@ -512,11 +520,11 @@ int tar_next(struct tar *t, struct tar_entry *e, struct diag *d)
             }
             if (rc == 0)
                 rc = skip(t, flag == 'g' ? size + pad : pad);
-            if (rc == -ERR_TRUNCATED)
+            if (rc == -ERR_TRUNCATED && !t->io_failed)
                 return tfail(t, d, rc, "tar stream truncated in a pax header at offset %llu",
                              hdr_off);
             if (rc < 0)
-                return tfail_io(t, d, rc, "reading a pax header");
+                return tfail_io(t, d, rc, false);
             if (flag == 'x') {
                 rc = parse_pax(t, d, hdr_off);
                 if (rc)
@@ -602,10 +610,10 @@ int tar_next(struct tar *t, struct tar_entry *e, struct diag *d)
             /* the root directory itself ("./"): nothing to report */
             t->have_entry = false;
             rc = skip(t, t->left + t->pad);
-            if (rc == -ERR_TRUNCATED)
+            if (rc == -ERR_TRUNCATED && !t->io_failed)
                 return tfail(t, d, rc, "tar stream truncated at offset %llu", stream_off(t));
             if (rc < 0)
-                return tfail_io(t, d, rc, "reading");
+                return tfail_io(t, d, rc, true);
             t->left = t->pad = 0;
             continue;
         }
@@ -632,11 +640,11 @@ int tar_read_content(struct tar *t, struct buf *out, struct diag *d)
     if (rc)
         return diag_set(d, rc, (size_t)stream_off(t), "tar member '%.120s' is too big", t->path);
     rc = copy_out(t, (unsigned char *)out->data + out->len, (size_t)t->left);
-    if (rc == -ERR_TRUNCATED)
+    if (rc == -ERR_TRUNCATED && !t->io_failed)
         return tfail(t, d, rc, "tar member '%.120s' truncated: the stream ends at offset %llu",
                      t->path, stream_off(t));
     if (rc < 0)
-        return tfail_io(t, d, rc, "reading");
+        return tfail_io(t, d, rc, true);
     out->len += (size_t)t->left;
     out->data[out->len] = '\0';
     t->left = 0;
@@ -658,7 +666,7 @@ static ssize_t content_read(struct reader *r, void *p, size_t n)
     if (avail == 0 && n < TAR_DIRECT_MIN) {
         int rc = fill(t);
         if (rc < 0) {
-            tfail_io(t, NULL, rc, "reading");
+            tfail_io(t, NULL, rc, true);
             r->diag = t->errd;
             return rc;
         }
@@ -668,11 +676,11 @@ static ssize_t content_read(struct reader *r, void *p, size_t n)
         n = avail;
     int rc = copy_out(t, p, n);
     if (rc < 0) {
-        if (rc == -ERR_TRUNCATED)
+        if (rc == -ERR_TRUNCATED && !t->io_failed)
             tfail(t, NULL, rc, "tar member '%.120s' truncated: the stream ends at offset %llu",
                   t->path, stream_off(t));
         else
-            tfail_io(t, NULL, rc, "reading");
+            tfail_io(t, NULL, rc, true);
         r->diag = t->errd;
         return rc;
     }
