@@ -165,7 +165,7 @@ static const char *quote(char *buf, size_t cap, struct str s)
         max = 24;
     for (size_t i = 0; i < s.len && n < max; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
-        buf[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+        buf[n++] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
     }
     if (s.len > max) {
         buf[n++] = '.';
@@ -305,7 +305,7 @@ static double roundup31(double x)
     long long i = llround(x * 100000.0);
     if (i % 10000 == 0)
         return (double)i / 100000.0;
-    return (double)(i / 10000 + 1) / 10.0;
+    return (floor((double)i / 10000.0) + 1.0) / 10.0;
 }
 
 static double score_v3(const uint8_t *v, enum cvss_version ver)
@@ -361,7 +361,9 @@ static char v4_eff(const uint8_t *v, int base, int modified)
 
 static char v4_opt(const uint8_t *v, int m, char dflt)
 {
-    return (v[m] == ABSENT || v[m] == 0) ? dflt : v4_letter(v, m);
+    if (v[m] == ABSENT || v[m] == 0)
+        return dflt;
+    return v4_letter(v, m);
 }
 
 /* Severity levels of the reference algorithm ("distance" from the most severe value). The
