@@ -508,16 +508,14 @@ static struct xfer *xfer_start(struct reg_conn *c, const char *url, const char *
     return x;
 }
 
-/* Run the multi handle once: perform, mark finished transfers, and wait for activity when
- * nothing finished. */
-static int conn_pump(struct reg_conn *c, bool wait)
+/* Run the multi handle once (no waiting) and mark finished transfers. */
+static int conn_perform(struct reg_conn *c)
 {
     int running = 0, left;
     CURLMcode mc = curl_multi_perform(c->multi, &running);
     if (mc != CURLM_OK)
         return -ERR_NETWORK;
     CURLMsg *msg;
-    bool finished = false;
     while ((msg = curl_multi_info_read(c->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -526,39 +524,47 @@ static int conn_pump(struct reg_conn *c, bool wait)
         if (x) {
             x->done = true;
             x->result = msg->data.result;
-            finished = true;
         }
     }
-    if (wait && !finished && running) {
-        mc = curl_multi_poll(c->multi, NULL, 0, POLL_MS, NULL);
-        if (mc != CURLM_OK)
-            return -ERR_NETWORK;
-    }
     return 0;
+}
+
+/* Wait for socket activity or curl's next timeout (bounded by POLL_MS). Only call this when
+ * the last perform made no progress for the caller: a paused transfer has no socket to watch. */
+static int conn_wait(struct reg_conn *c)
+{
+    return curl_multi_poll(c->multi, NULL, 0, POLL_MS, NULL) == CURLM_OK ? 0 : -ERR_NETWORK;
 }
 
 static int xfer_wait_headers(struct xfer *x)
 {
-    while (!x->headers_done && !x->done) {
-        int rc = conn_pump(x->c, true);
+    for (;;) {
+        int rc = conn_perform(x->c);
+        if (rc || x->headers_done || x->done)
+            return rc;
+        rc = conn_wait(x->c);
         if (rc)
             return rc;
     }
-    return 0;
 }
 
 static int xfer_wait_done(struct xfer *x)
 {
-    while (!x->done) {
+    for (;;) {
         if (x->paused) {
             x->paused = false;
+            x->body.len = x->body_off = 0; /* nobody reads this body: drop it */
             curl_easy_pause(x->easy, CURLPAUSE_CONT);
         }
-        int rc = conn_pump(x->c, true);
-        if (rc)
+        int rc = conn_perform(x->c);
+        if (rc || x->done)
             return rc;
+        if (!x->paused) {
+            rc = conn_wait(x->c);
+            if (rc)
+                return rc;
+        }
     }
-    return 0;
 }
 
 static int transport_error(struct reg_conn *c, const struct xfer *x, struct diag *d)
@@ -938,7 +944,9 @@ static ssize_t http_read(struct reader *r, void *p, size_t n)
             curl_easy_pause(x->easy, CURLPAUSE_CONT); /* may deliver data right away */
             continue;
         }
-        int rc = conn_pump(h->c, true);
+        int rc = conn_perform(h->c);
+        if (rc == 0 && x->body.len == x->body_off && !x->done && !x->paused)
+            rc = conn_wait(h->c);
         if (rc)
             return diag_set(&r->diag, rc, 0, "registry %s: transfer failed", h->c->host);
     }
