@@ -509,7 +509,9 @@ static double score_v4(const uint8_t *v)
     int k36 = pick_max(m36, 5, "iiirrr", cur36, d36), k4 = pick_max(m4, 1, "sss", cur4, d4);
     if (k1 < 0 || k2 < 0 || k36 < 0 || k4 < 0) {
         /* The reference walks every combination of candidates and, when none fits, keeps the
-         * distances of the last combination tried: the last candidate of every class. */
+         * distances of the last combination tried: the last candidate of every class. Kept for
+         * fidelity only: enumerating every value combination of each class's metrics shows a
+         * fitting candidate always exists. */
         distances_for(m1[n1 - 1], "vpu", cur1, d1);
         distances_for(m2[n2 - 1], "ct", cur2, d2);
         distances_for(m36[n36 - 1], "iiirrr", cur36, d36);

@@ -380,6 +380,20 @@ TEST(cvss_v40_threat_and_environmental_are_honoured)
                 8.9);
 }
 
+/* Interpolated v4.0 scores that fall on an x.x5 tie round half up, as in the reference calculator
+ * after its rounding fix (cvss-v4-calculator issues #48 and #66 give the first three with their
+ * expected scores); the last one lands just below 5.65 in double arithmetic and is only rounded
+ * up thanks to the 1e-6 lift that ae-cvss-calculator and the fixed reference apply. */
+TEST(cvss_v40_ties_round_half_up)
+{
+    check_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:H/VI:L/VA:N/SC:H/SI:H/SA:H", CVSS_V40, 8.6);
+    check_score("CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:H/VA:N/SC:H/SI:H/SA:H/E:P", CVSS_V40,
+                9.0);
+    check_score("CVSS:4.0/AV:N/AC:L/AT:P/PR:L/UI:A/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N/E:U", CVSS_V40,
+                0.4);
+    check_score("CVSS:4.0/AV:L/AC:L/AT:P/PR:H/UI:N/VC:L/VI:N/VA:H/SC:N/SI:L/SA:L", CVSS_V40, 5.7);
+}
+
 TEST(cvss_severity_bands)
 {
     ASSERT_STREQ(cvss_severity(CVSS_V31, 0.0), "INFORMATIONAL");
