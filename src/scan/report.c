@@ -146,10 +146,10 @@ const struct finding **rpt_sorted(const struct finding_list *fl, size_t *n)
     *n = fl ? fl->items.n : 0;
     if (*n == 0)
         return NULL;
-    const struct finding **v = xreallocarray(NULL, *n, sizeof(*v));
+    const struct finding **v = xreallocarray(NULL, *n, sizeof(const struct finding *));
     for (size_t i = 0; i < *n; i++)
         v[i] = &fl->items.v[i];
-    qsort(v, *n, sizeof(*v), cmp_report_order);
+    qsort(v, *n, sizeof(const struct finding *), cmp_report_order);
     return v;
 }
 
@@ -178,7 +178,7 @@ struct rpt_group *rpt_group_by_id(const struct finding **sorted, size_t n, size_
     *ngroups = 0;
     if (n == 0)
         return NULL;
-    qsort(sorted, n, sizeof(*sorted), cmp_id_then_pkg);
+    qsort(sorted, n, sizeof(const struct finding *), cmp_id_then_pkg);
     struct rpt_group *g = xreallocarray(NULL, n, sizeof(*g));
     size_t i = 0;
     while (i < n) {

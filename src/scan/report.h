@@ -38,16 +38,24 @@ struct report_opts {
     int width;  /* table: terminal width (0 = 120) */
 };
 
-/* Write the scan result. 0 or -errno (write error). */
+/* Write the scan result. 0, -EINVAL (NULL out/r/r->inv), or -EIO (write error). Findings
+ * come in report order: severity descending (UNDEFINED last), then id, then package. The
+ * enhanced-JSON, SARIF and CycloneDX shapes report one entry per vulnerability id listing every
+ * affected package. r->findings may be NULL (no findings); o may be NULL (defaults). With
+ * VIGIL_DETERMINISTIC=1 in the environment the CycloneDX serial number is derived from the
+ * manifest digest instead of being random (golden tests). */
 int report_write_scan(FILE *out, enum report_format fmt, const struct scan_result *r,
                       const struct report_opts *o);
 
-/* Inventory output: REPORT_TABLE, REPORT_JSON (vigil's own inventory JSON) or
- * REPORT_CYCLONEDX (CycloneDX 1.5 with purls). */
+/* Inventory output: REPORT_TABLE, REPORT_JSON (vigil's own inventory JSON, documented in
+ * report.c) or REPORT_CYCLONEDX (CycloneDX 1.5 with purls). -EINVAL for the scan-only formats;
+ * otherwise as report_write_scan(). */
 int report_write_inventory(FILE *out, enum report_format fmt, const struct inventory *inv,
                            const struct report_opts *o);
 
-/* Package URL for a package ("pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12"). */
+/* Package URL for a package ("pkg:deb/debian/curl@7.88.1-10?arch=amd64&distro=debian-12"),
+ * encoded per the purl spec (ECMA-427: ':' is never encoded, '+' is). Owned by the caller
+ * (free()); NULL for a package type with no purl mapping. */
 char *report_purl(const struct inventory *inv, const struct pkg *p);
 
 #endif

@@ -47,18 +47,13 @@ static int put_cell(struct buf *b, const char *s, int max, bool pad)
 
     while (i < len) {
         size_t n = rpt_utf8_next(s + i, len - i, &cp);
-        int cw;
-        if (n == 0)
-            cw = 1;
-        else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
-            cw = 1;
-        else
-            cw = rpt_cp_width(cp);
+        bool ctrl = n != 0 && (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0));
+        int cw = (n == 0 || ctrl) ? 1 : rpt_cp_width(cp);
         if (w + cw > limit)
             break;
         if (n == 0)
             buf_putc(b, '?');
-        else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+        else if (ctrl)
             buf_putc(b, ' ');
         else
             buf_append(b, s + i, n);
