@@ -427,7 +427,7 @@ static json_t *chk(json_t *v)
     return v;
 }
 
-json_t *jstr(const char *s)
+json_t *rpt_jstr(const char *s)
 {
     s = rpt_s(s);
     size_t len = strlen(s), i = 0;
@@ -460,52 +460,52 @@ json_t *jstr(const char *s)
     return v;
 }
 
-json_t *jobj(void)
+json_t *rpt_jobj(void)
 {
     return chk(json_object());
 }
 
-json_t *jarr(void)
+json_t *rpt_jarr(void)
 {
     return chk(json_array());
 }
 
-json_t *jint(long long v)
+json_t *rpt_jint(long long v)
 {
     return chk(json_integer((json_int_t)v));
 }
 
-json_t *jreal(double v)
+json_t *rpt_jreal(double v)
 {
     return chk(json_real(v));
 }
 
-void jset(json_t *obj, const char *key, json_t *v)
+void rpt_jset(json_t *obj, const char *key, json_t *v)
 {
     if (json_object_set_new(obj, key, v) != 0)
         chk(NULL);
 }
 
-void jset_str(json_t *obj, const char *key, const char *s)
+void rpt_jset_str(json_t *obj, const char *key, const char *s)
 {
-    jset(obj, key, jstr(s));
+    rpt_jset(obj, key, rpt_jstr(s));
 }
 
-void jset_str_opt(json_t *obj, const char *key, const char *s)
+void rpt_jset_str_opt(json_t *obj, const char *key, const char *s)
 {
     if (!rpt_empty(s))
-        jset(obj, key, jstr(s));
+        rpt_jset(obj, key, rpt_jstr(s));
 }
 
-void jpush(json_t *arr, json_t *v)
+void rpt_jpush(json_t *arr, json_t *v)
 {
     if (json_array_append_new(arr, v) != 0)
         chk(NULL);
 }
 
-void jpush_str(json_t *arr, const char *s)
+void rpt_jpush_str(json_t *arr, const char *s)
 {
-    jpush(arr, jstr(s));
+    rpt_jpush(arr, rpt_jstr(s));
 }
 
 int rpt_dump(FILE *out, json_t *root)
@@ -717,57 +717,58 @@ static const char *pkg_type_name(enum pkg_type t)
  */
 int rpt_write_inv_json(FILE *out, const struct inventory *inv)
 {
-    json_t *root = jobj(), *img = jobj(), *os = jobj(), *layers = jarr(), *pkgs = jarr();
-    json_t *warn = jarr();
+    json_t *root = rpt_jobj(), *img = rpt_jobj(), *os = rpt_jobj(), *layers = rpt_jarr(),
+           *pkgs = rpt_jarr();
+    json_t *warn = rpt_jarr();
 
-    jset_str(img, "ref", inv->image_ref);
-    jset_str(img, "name", inv->image_name);
-    jset_str(img, "manifestDigest", inv->manifest_digest);
-    jset_str(img, "configDigest", inv->config_digest);
-    jset_str(img, "platform", inv->platform);
-    jset(root, "image", img);
+    rpt_jset_str(img, "ref", inv->image_ref);
+    rpt_jset_str(img, "name", inv->image_name);
+    rpt_jset_str(img, "manifestDigest", inv->manifest_digest);
+    rpt_jset_str(img, "configDigest", inv->config_digest);
+    rpt_jset_str(img, "platform", inv->platform);
+    rpt_jset(root, "image", img);
 
-    jset_str(os, "id", inv->os.id);
-    jset_str(os, "versionId", inv->os.version_id);
-    jset_str(os, "codename", inv->os.codename);
-    jset_str(os, "prettyName", inv->os.pretty_name);
-    jset(root, "os", os);
+    rpt_jset_str(os, "id", inv->os.id);
+    rpt_jset_str(os, "versionId", inv->os.version_id);
+    rpt_jset_str(os, "codename", inv->os.codename);
+    rpt_jset_str(os, "prettyName", inv->os.pretty_name);
+    rpt_jset(root, "os", os);
 
     for (size_t i = 0; i < inv->layers.n; i++) {
         const struct inventory_layer *l = &inv->layers.v[i];
-        json_t *o = jobj();
-        jset_str(o, "digest", l->digest);
-        jset_str(o, "diffId", l->diff_id);
-        jset(o, "size", jint((long long)l->size));
-        jpush(layers, o);
+        json_t *o = rpt_jobj();
+        rpt_jset_str(o, "digest", l->digest);
+        rpt_jset_str(o, "diffId", l->diff_id);
+        rpt_jset(o, "size", rpt_jint((long long)l->size));
+        rpt_jpush(layers, o);
     }
-    jset(root, "layers", layers);
+    rpt_jset(root, "layers", layers);
 
     for (size_t i = 0; i < inv->pkgs.items.n; i++) {
         const struct pkg *p = &inv->pkgs.items.v[i];
-        json_t *o = jobj();
+        json_t *o = rpt_jobj();
         char *purl = report_purl(inv, p);
         bool has_layer = p->layer >= 0 && (size_t)p->layer < inv->layers.n;
-        jset_str(o, "type", pkg_type_name(p->type));
-        jset_str(o, "name", p->name);
-        jset_str(o, "version", p->version);
-        jset_str(o, "arch", p->arch);
-        jset_str(o, "sourceName", p->src_name);
-        jset_str(o, "sourceVersion", p->src_version);
-        jset(o, "epoch", jint(p->epoch));
-        jset_str(o, "release", p->release);
-        jset_str(o, "license", p->license);
-        jset_str(o, "dbPath", p->db_path);
-        jset(o, "layer", jint(has_layer ? p->layer : -1));
-        jset_str(o, "layerDigest", has_layer ? inv->layers.v[p->layer].digest : "");
-        jset_str(o, "purl", purl);
+        rpt_jset_str(o, "type", pkg_type_name(p->type));
+        rpt_jset_str(o, "name", p->name);
+        rpt_jset_str(o, "version", p->version);
+        rpt_jset_str(o, "arch", p->arch);
+        rpt_jset_str(o, "sourceName", p->src_name);
+        rpt_jset_str(o, "sourceVersion", p->src_version);
+        rpt_jset(o, "epoch", rpt_jint(p->epoch));
+        rpt_jset_str(o, "release", p->release);
+        rpt_jset_str(o, "license", p->license);
+        rpt_jset_str(o, "dbPath", p->db_path);
+        rpt_jset(o, "layer", rpt_jint(has_layer ? p->layer : -1));
+        rpt_jset_str(o, "layerDigest", has_layer ? inv->layers.v[p->layer].digest : "");
+        rpt_jset_str(o, "purl", purl);
         free(purl);
-        jpush(pkgs, o);
+        rpt_jpush(pkgs, o);
     }
-    jset(root, "packages", pkgs);
+    rpt_jset(root, "packages", pkgs);
 
     for (size_t i = 0; i < inv->warnings.n; i++)
-        jpush_str(warn, inv->warnings.v[i]);
-    jset(root, "warnings", warn);
+        rpt_jpush_str(warn, inv->warnings.v[i]);
+    rpt_jset(root, "warnings", warn);
     return rpt_dump(out, root);
 }

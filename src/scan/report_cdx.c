@@ -83,10 +83,10 @@ static void prop(json_t *props, const char *name, const char *value)
 {
     if (rpt_empty(value))
         return;
-    json_t *o = jobj();
-    jset_str(o, "name", name);
-    jset_str(o, "value", value);
-    jpush(props, o);
+    json_t *o = rpt_jobj();
+    rpt_jset_str(o, "name", name);
+    rpt_jset_str(o, "value", value);
+    rpt_jpush(props, o);
 }
 
 static const char *pkg_type_name(enum pkg_type t)
@@ -134,21 +134,21 @@ static char **package_refs(const struct inventory *inv, char **purls)
 static json_t *package_component(const struct inventory *inv, const struct pkg *p, const char *ref,
                                  const char *purl)
 {
-    json_t *o = jobj(), *props = jarr();
-    jset_str(o, "bom-ref", ref);
-    jset_str(o, "type", "library");
-    jset_str(o, "name", p->name);
-    jset_str_opt(o, "version", p->version);
+    json_t *o = rpt_jobj(), *props = rpt_jarr();
+    rpt_jset_str(o, "bom-ref", ref);
+    rpt_jset_str(o, "type", "library");
+    rpt_jset_str(o, "name", p->name);
+    rpt_jset_str_opt(o, "version", p->version);
     if (!rpt_empty(p->license)) {
         /* Package databases hold free-form license text ("GPLv2+", "MIT AND BSD"): "name"
          * takes any string, where "id" would have to be an SPDX identifier. */
-        json_t *lics = jarr(), *l = jobj(), *lic = jobj();
-        jset_str(lic, "name", p->license);
-        jset(l, "license", lic);
-        jpush(lics, l);
-        jset(o, "licenses", lics);
+        json_t *lics = rpt_jarr(), *l = rpt_jobj(), *lic = rpt_jobj();
+        rpt_jset_str(lic, "name", p->license);
+        rpt_jset(l, "license", lic);
+        rpt_jpush(lics, l);
+        rpt_jset(o, "licenses", lics);
     }
-    jset_str_opt(o, "purl", purl);
+    rpt_jset_str_opt(o, "purl", purl);
 
     char layer[24];
     bool has_layer = p->layer >= 0 && (size_t)p->layer < inv->layers.n;
@@ -162,18 +162,18 @@ static json_t *package_component(const struct inventory *inv, const struct pkg *
     prop(props, "vigil:source-version", p->src_version);
     prop(props, "vigil:package-db", p->db_path);
     prop(props, "vigil:maintainer", p->maintainer);
-    jset(o, "properties", props);
+    rpt_jset(o, "properties", props);
     return o;
 }
 
 static json_t *image_component(const struct inventory *inv)
 {
-    json_t *o = jobj(), *props = jarr();
+    json_t *o = rpt_jobj(), *props = rpt_jarr();
     const char *name = !rpt_empty(inv->image_name) ? inv->image_name : rpt_s(inv->image_ref);
-    jset_str(o, "bom-ref", REF_IMAGE);
-    jset_str(o, "type", "container");
-    jset_str(o, "name", *name ? name : "image");
-    jset_str_opt(o, "version", inv->manifest_digest);
+    rpt_jset_str(o, "bom-ref", REF_IMAGE);
+    rpt_jset_str(o, "type", "container");
+    rpt_jset_str(o, "name", *name ? name : "image");
+    rpt_jset_str_opt(o, "version", inv->manifest_digest);
     prop(props, "vigil:image:ref", inv->image_ref);
     prop(props, "vigil:image:config-digest", inv->config_digest);
     prop(props, "vigil:image:platform", inv->platform);
@@ -182,21 +182,21 @@ static json_t *image_component(const struct inventory *inv)
         snprintf(key, sizeof(key), "vigil:image:layer:%zu", i);
         prop(props, key, inv->layers.v[i].digest);
     }
-    jset(o, "properties", props);
+    rpt_jset(o, "properties", props);
     return o;
 }
 
 static json_t *os_component(const struct inventory *inv)
 {
-    json_t *o = jobj(), *props = jarr();
-    jset_str(o, "bom-ref", REF_OS);
-    jset_str(o, "type", "operating-system");
-    jset_str(o, "name", inv->os.id);
-    jset_str_opt(o, "version", inv->os.version_id);
-    jset_str_opt(o, "description", inv->os.pretty_name);
+    json_t *o = rpt_jobj(), *props = rpt_jarr();
+    rpt_jset_str(o, "bom-ref", REF_OS);
+    rpt_jset_str(o, "type", "operating-system");
+    rpt_jset_str(o, "name", inv->os.id);
+    rpt_jset_str_opt(o, "version", inv->os.version_id);
+    rpt_jset_str_opt(o, "description", inv->os.pretty_name);
     prop(props, "vigil:os:codename", inv->os.codename);
     prop(props, "vigil:os:source", inv->os.source);
-    jset(o, "properties", props);
+    rpt_jset(o, "properties", props);
     return o;
 }
 
@@ -246,9 +246,9 @@ static char *vendor_name(const struct finding *f)
 
 static json_t *source_obj(const char *name, const char *url)
 {
-    json_t *o = jobj();
-    jset_str_opt(o, "name", name);
-    jset_str_opt(o, "url", url);
+    json_t *o = rpt_jobj();
+    rpt_jset_str_opt(o, "name", name);
+    rpt_jset_str_opt(o, "url", url);
     return o;
 }
 
@@ -271,7 +271,7 @@ static void set_date_opt(json_t *o, const char *key, const char *rfc3339)
     char buf[32];
     if (!rpt_empty(rfc3339) && rpt_parse_rfc3339(rfc3339, &t)) {
         rpt_rfc3339(t, buf);
-        jset_str(o, key, buf);
+        rpt_jset_str(o, key, buf);
     }
 }
 
@@ -286,53 +286,54 @@ static const char *pkg_ref(const struct inventory *inv, char **refs, const struc
 static json_t *vulnerability(const struct inventory *inv, char **refs, const struct rpt_group *g)
 {
     const struct finding *f = g->rep;
-    json_t *o = jobj(), *ratings = jarr(), *advisories = jarr(), *affects = jarr();
+    json_t *o = rpt_jobj(), *ratings = rpt_jarr(), *advisories = rpt_jarr(), *affects = rpt_jarr();
     char *vendor = vendor_name(f);
 
     char *ref = xasprintf(REF_VULN "%s", rpt_s(f->id));
-    jset_str(o, "bom-ref", ref);
+    rpt_jset_str(o, "bom-ref", ref);
     free(ref);
-    jset_str(o, "id", f->id);
-    jset(o, "source", source_obj(vendor, is_url_like(f->uri) ? f->uri : NULL));
+    rpt_jset_str(o, "id", f->id);
+    rpt_jset(o, "source", source_obj(vendor, is_url_like(f->uri) ? f->uri : NULL));
     if (f->related.n) {
-        json_t *refs_arr = jarr();
+        json_t *refs_arr = rpt_jarr();
         for (size_t i = 0; i < f->related.n; i++) {
             if (rpt_empty(f->related.v[i]))
                 continue;
-            json_t *r = jobj();
-            jset_str(r, "id", f->related.v[i]);
-            jset(r, "source", source_obj(vendor, NULL));
-            jpush(refs_arr, r);
+            json_t *r = rpt_jobj();
+            rpt_jset_str(r, "id", f->related.v[i]);
+            rpt_jset(r, "source", source_obj(vendor, NULL));
+            rpt_jpush(refs_arr, r);
         }
-        jset(o, "references", refs_arr);
+        rpt_jset(o, "references", refs_arr);
     }
 
     for (size_t i = 0; i < f->cvss.n; i++) {
         const struct finding_cvss *c = &f->cvss.v[i];
-        json_t *r = jobj();
-        jset(r, "source", source_obj(!rpt_empty(c->source) ? c->source : "NVD", NULL));
-        jset(r, "score", jreal(rpt_score(c->score)));
-        jset_str(r, "severity", cdx_severity(rpt_cvss_band(c->version, c->score)));
-        jset_str(r, "method", cdx_method(c->version));
-        jset_str_opt(r, "vector", c->vector);
-        jpush(ratings, r);
+        json_t *r = rpt_jobj();
+        rpt_jset(r, "source", source_obj(!rpt_empty(c->source) ? c->source : "NVD", NULL));
+        rpt_jset(r, "score", rpt_jreal(rpt_score(c->score)));
+        rpt_jset_str(r, "severity", cdx_severity(rpt_cvss_band(c->version, c->score)));
+        rpt_jset_str(r, "method", cdx_method(c->version));
+        rpt_jset_str_opt(r, "vector", c->vector);
+        rpt_jpush(ratings, r);
     }
     if (strcmp(rpt_s(f->severity_source), "vendor") == 0 || f->cvss.n == 0) {
         /* The rating vigil reports when it comes from the vendor (Debian urgency, Red Hat
          * impact, GHSA) or when there is no CVSS at all. */
-        json_t *r = jobj();
-        jset(r, "source", source_obj(vendor, NULL));
-        jset_str(r, "severity", cdx_severity(f->severity));
-        jset_str(r, "method", "other");
+        json_t *r = rpt_jobj();
+        rpt_jset(r, "source", source_obj(vendor, NULL));
+        rpt_jset_str(r, "severity", cdx_severity(f->severity));
+        rpt_jset_str(r, "method", "other");
         if (!rpt_empty(f->vendor_severity)) {
             char *j = xasprintf("vendor rating: %s", f->vendor_severity);
-            jset_str(r, "justification", j);
+            rpt_jset_str(r, "justification", j);
             free(j);
         }
-        jpush(ratings, r);
+        rpt_jpush(ratings, r);
     }
-    jset(o, "ratings", ratings);
-    jset_str_opt(o, "description", !rpt_empty(f->description) ? f->description : rpt_s(f->title));
+    rpt_jset(o, "ratings", ratings);
+    rpt_jset_str_opt(o, "description",
+                     !rpt_empty(f->description) ? f->description : rpt_s(f->title));
 
     struct buf rec;
     buf_init(&rec, 1 << 20);
@@ -345,7 +346,7 @@ static json_t *vulnerability(const struct inventory *inv, char **refs, const str
     }
     if (rec.len) {
         buf_putc(&rec, '.');
-        jset_str(o, "recommendation", buf_cstr(&rec));
+        rpt_jset_str(o, "recommendation", buf_cstr(&rec));
     }
     buf_release(&rec);
 
@@ -362,13 +363,13 @@ static json_t *vulnerability(const struct inventory *inv, char **refs, const str
         if (dup)
             continue;
         seen[nadv++] = u;
-        json_t *a = jobj();
-        jset_str(a, "url", u);
-        jpush(advisories, a);
+        json_t *a = rpt_jobj();
+        rpt_jset_str(a, "url", u);
+        rpt_jpush(advisories, a);
     }
     free(seen);
     if (nadv)
-        jset(o, "advisories", advisories);
+        rpt_jset(o, "advisories", advisories);
     else
         json_decref(advisories);
     set_date_opt(o, "published", f->published);
@@ -385,15 +386,15 @@ static json_t *vulnerability(const struct inventory *inv, char **refs, const str
             dup = pkg_ref(inv, refs, g->members[k]->pkg) == pref;
         if (dup)
             continue;
-        json_t *a = jobj(), *versions = jarr(), *v = jobj();
-        jset_str(a, "ref", pref);
-        jset_str(v, "version", m->pkg->version);
-        jset_str(v, "status", "affected");
-        jpush(versions, v);
-        jset(a, "versions", versions);
-        jpush(affects, a);
+        json_t *a = rpt_jobj(), *versions = rpt_jarr(), *v = rpt_jobj();
+        rpt_jset_str(a, "ref", pref);
+        rpt_jset_str(v, "version", m->pkg->version);
+        rpt_jset_str(v, "status", "affected");
+        rpt_jpush(versions, v);
+        rpt_jset(a, "versions", versions);
+        rpt_jpush(affects, a);
     }
-    jset(o, "affects", affects);
+    rpt_jset(o, "affects", affects);
     free(vendor);
     return o;
 }
@@ -407,52 +408,53 @@ int rpt_write_cdx(FILE *out, const struct inventory *inv, const struct scan_resu
     for (size_t i = 0; i < npkg; i++)
         purls[i] = report_purl(inv, &inv->pkgs.items.v[i]);
     char **refs = package_refs(inv, purls);
-    json_t *root = jobj(), *meta = jobj(), *tools = jobj(), *tool_list = jarr(), *tool = jobj();
-    json_t *comps = jarr(), *deps = jarr(), *dep = jobj(), *depends = jarr();
+    json_t *root = rpt_jobj(), *meta = rpt_jobj(), *tools = rpt_jobj(), *tool_list = rpt_jarr(),
+           *tool = rpt_jobj();
+    json_t *comps = rpt_jarr(), *deps = rpt_jarr(), *dep = rpt_jobj(), *depends = rpt_jarr();
     bool has_os = !rpt_empty(inv->os.id);
 
-    jset_str(root, "$schema", CDX_SCHEMA);
-    jset_str(root, "bomFormat", "CycloneDX");
-    jset_str(root, "specVersion", "1.5");
+    rpt_jset_str(root, "$schema", CDX_SCHEMA);
+    rpt_jset_str(root, "bomFormat", "CycloneDX");
+    rpt_jset_str(root, "specVersion", "1.5");
     char *serial = serial_number(inv, r != NULL);
-    jset_str(root, "serialNumber", serial);
+    rpt_jset_str(root, "serialNumber", serial);
     free(serial);
-    jset(root, "version", jint(1));
+    rpt_jset(root, "version", rpt_jint(1));
 
     char when[32];
     rpt_rfc3339(r ? r->completed_at : inventory_time(), when);
-    jset_str(meta, "timestamp", when);
-    jset_str(tool, "type", "application");
-    jset_str(tool, "name", "vigil");
-    jset_str(tool, "version", VIGIL_VERSION_STRING);
-    jpush(tool_list, tool);
-    jset(tools, "components", tool_list);
-    jset(meta, "tools", tools);
-    jset(meta, "component", image_component(inv));
-    jset(root, "metadata", meta);
+    rpt_jset_str(meta, "timestamp", when);
+    rpt_jset_str(tool, "type", "application");
+    rpt_jset_str(tool, "name", "vigil");
+    rpt_jset_str(tool, "version", VIGIL_VERSION_STRING);
+    rpt_jpush(tool_list, tool);
+    rpt_jset(tools, "components", tool_list);
+    rpt_jset(meta, "tools", tools);
+    rpt_jset(meta, "component", image_component(inv));
+    rpt_jset(root, "metadata", meta);
 
     if (has_os) {
-        jpush(comps, os_component(inv));
-        jpush_str(depends, REF_OS);
+        rpt_jpush(comps, os_component(inv));
+        rpt_jpush_str(depends, REF_OS);
     }
     for (size_t i = 0; i < npkg; i++) {
-        jpush(comps, package_component(inv, &inv->pkgs.items.v[i], refs[i], purls[i]));
-        jpush_str(depends, refs[i]);
+        rpt_jpush(comps, package_component(inv, &inv->pkgs.items.v[i], refs[i], purls[i]));
+        rpt_jpush_str(depends, refs[i]);
     }
-    jset(root, "components", comps);
-    jset_str(dep, "ref", REF_IMAGE);
-    jset(dep, "dependsOn", depends);
-    jpush(deps, dep);
-    jset(root, "dependencies", deps);
+    rpt_jset(root, "components", comps);
+    rpt_jset_str(dep, "ref", REF_IMAGE);
+    rpt_jset(dep, "dependsOn", depends);
+    rpt_jpush(deps, dep);
+    rpt_jset(root, "dependencies", deps);
 
     if (r) {
         size_t n = 0, ngroups = 0;
         const struct finding **sorted = rpt_sorted(r->findings, &n);
         struct rpt_group *groups = rpt_group_by_id(sorted, n, &ngroups);
-        json_t *vulns = jarr();
+        json_t *vulns = rpt_jarr();
         for (size_t i = 0; i < ngroups; i++)
-            jpush(vulns, vulnerability(inv, refs, &groups[i]));
-        jset(root, "vulnerabilities", vulns);
+            rpt_jpush(vulns, vulnerability(inv, refs, &groups[i]));
+        rpt_jset(root, "vulnerabilities", vulns);
         free(groups);
         free(sorted);
     }

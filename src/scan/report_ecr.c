@@ -24,16 +24,16 @@ static void attr(json_t *attrs, const char *key, const char *value)
     while (keep < len) {
         size_t n = rpt_utf8_next(value + keep, len - keep, &cp);
         if (n == 0)
-            n = 1; /* jstr() replaces the bad byte; length here is only a bound */
+            n = 1; /* rpt_jstr() replaces the bad byte; length here is only a bound */
         if (keep + n > ATTR_VALUE_MAX)
             break;
         keep += n;
     }
     char *v = xstrndup(value, keep);
-    json_t *o = jobj();
-    jset_str(o, "key", key);
-    jset_str(o, "value", v);
-    jpush(attrs, o);
+    json_t *o = rpt_jobj();
+    rpt_jset_str(o, "key", key);
+    rpt_jset_str(o, "value", v);
+    rpt_jpush(attrs, o);
     free(v);
 }
 
@@ -64,16 +64,16 @@ static const char *description(const struct finding *f)
  * that current ECR basic scanning also emits (CVSS3_VECTOR keeps its "CVSS:3.x/" prefix). */
 static json_t *basic_finding(const struct finding *f)
 {
-    json_t *o = jobj(), *attrs = jarr();
-    jset_str(o, "name", f->id);
-    jset_str(o, "description", description(f));
-    jset_str_opt(o, "uri", f->uri);
-    jset_str(o, "severity", rpt_sev_name(f->severity));
+    json_t *o = rpt_jobj(), *attrs = rpt_jarr();
+    rpt_jset_str(o, "name", f->id);
+    rpt_jset_str(o, "description", description(f));
+    rpt_jset_str_opt(o, "uri", f->uri);
+    rpt_jset_str(o, "severity", rpt_sev_name(f->severity));
     attr(attrs, "package_version", f->pkg ? f->pkg->version : "");
     attr(attrs, "package_name", pkg_name(f));
     cvss_attrs(attrs, f, 2, "CVSS2_VECTOR", "CVSS2_SCORE");
     cvss_attrs(attrs, f, 3, "CVSS3_VECTOR", "CVSS3_SCORE");
-    jset(o, "attributes", attrs);
+    rpt_jset(o, "attributes", attrs);
     return o;
 }
 
@@ -167,7 +167,7 @@ static void set_time_opt(json_t *o, const char *key, const char *rfc3339)
 {
     time_t t;
     if (!rpt_empty(rfc3339) && rpt_parse_rfc3339(rfc3339, &t))
-        jset(o, key, jint((long long)t));
+        rpt_jset(o, key, rpt_jint((long long)t));
 }
 
 /* Shaped like the vulnerablePackages entries of AWS's Debian sample: upper-case arch, numeric
@@ -177,24 +177,25 @@ static json_t *vulnerable_package(const struct ecr_ctx *c, const struct finding 
 {
     const struct pkg *p = f->pkg;
     const struct inventory *inv = c->r->inv;
-    json_t *o = jobj();
+    json_t *o = rpt_jobj();
     if (!p) {
-        jset_str(o, "name", "");
+        rpt_jset_str(o, "name", "");
         return o;
     }
     char *arch = upper(p->arch);
-    jset_str_opt(o, "arch", arch);
+    rpt_jset_str_opt(o, "arch", arch);
     free(arch);
-    jset(o, "epoch", jint(p->epoch));
-    jset_str(o, "name", p->name);
+    rpt_jset(o, "epoch", rpt_jint(p->epoch));
+    rpt_jset_str(o, "name", p->name);
     /* Every package type vigil reads today is an OS package; language packages would map
      * to NPM, PYTHONPKG, JAR, GOBINARY (Inspector's PackageManager enum). */
-    jset_str(o, "packageManager", "OS");
-    jset_str_opt(o, "release", p->release);
+    rpt_jset_str(o, "packageManager", "OS");
+    rpt_jset_str_opt(o, "release", p->release);
     if (p->layer >= 0 && (size_t)p->layer < inv->layers.n)
-        jset_str_opt(o, "sourceLayerHash", inv->layers.v[p->layer].digest);
-    jset_str(o, "version", !rpt_empty(p->upstream) ? p->upstream : p->version);
-    jset_str(o, "fixedInVersion", !rpt_empty(f->fixed_version) ? f->fixed_version : "NotAvailable");
+        rpt_jset_str_opt(o, "sourceLayerHash", inv->layers.v[p->layer].digest);
+    rpt_jset_str(o, "version", !rpt_empty(p->upstream) ? p->upstream : p->version);
+    rpt_jset_str(o, "fixedInVersion",
+                 !rpt_empty(f->fixed_version) ? f->fixed_version : "NotAvailable");
     return o;
 }
 
@@ -261,23 +262,23 @@ static char *finding_arn(const struct ecr_ctx *c, const char *id)
 static json_t *resource(const struct ecr_ctx *c)
 {
     const struct inventory *inv = c->r->inv;
-    json_t *res = jobj(), *details = jobj(), *img = jobj(), *tags = jarr();
-    jset_str_opt(img, "architecture", c->arch);
-    jset_str(img, "imageHash", inv->manifest_digest);
+    json_t *res = rpt_jobj(), *details = rpt_jobj(), *img = rpt_jobj(), *tags = rpt_jarr();
+    rpt_jset_str_opt(img, "architecture", c->arch);
+    rpt_jset_str(img, "imageHash", inv->manifest_digest);
     if (!rpt_empty(c->tag))
-        jpush_str(tags, c->tag);
-    jset(img, "imageTags", tags);
-    jset_str(img, "platform", c->platform);
-    jset_str(img, "registry", c->account);
-    jset_str(img, "repositoryName", c->repo);
-    jset(details, "awsEcrContainerImage", img);
-    jset(res, "details", details);
+        rpt_jpush_str(tags, c->tag);
+    rpt_jset(img, "imageTags", tags);
+    rpt_jset_str(img, "platform", c->platform);
+    rpt_jset_str(img, "registry", c->account);
+    rpt_jset_str(img, "repositoryName", c->repo);
+    rpt_jset(details, "awsEcrContainerImage", img);
+    rpt_jset(res, "details", details);
     char *id = xasprintf("arn:aws:ecr:%s:%s:repository/%s/%s", c->region, c->account, c->repo,
                          rpt_s(inv->manifest_digest));
-    jset_str(res, "id", id);
+    rpt_jset_str(res, "id", id);
     free(id);
-    jset(res, "tags", jobj());
-    jset_str(res, "type", "AWS_ECR_CONTAINER_IMAGE");
+    rpt_jset(res, "tags", rpt_jobj());
+    rpt_jset_str(res, "type", "AWS_ECR_CONTAINER_IMAGE");
     return res;
 }
 
@@ -285,91 +286,92 @@ static json_t *enhanced_finding(const struct ecr_ctx *c, const struct rpt_group 
 {
     const struct finding *f = g->rep;
     long long now = (long long)c->r->completed_at;
-    json_t *o = jobj(), *pvd = jobj(), *cv = jarr(), *refs = jarr(), *rel = jarr();
-    json_t *pkgs = jarr();
+    json_t *o = rpt_jobj(), *pvd = rpt_jobj(), *cv = rpt_jarr(), *refs = rpt_jarr(),
+           *rel = rpt_jarr();
+    json_t *pkgs = rpt_jarr();
 
-    jset_str(o, "awsAccountId", c->account);
-    jset_str(o, "description", description(f));
+    rpt_jset_str(o, "awsAccountId", c->account);
+    rpt_jset_str(o, "description", description(f));
     char *arn = finding_arn(c, f->id);
-    jset_str(o, "findingArn", arn);
+    rpt_jset_str(o, "findingArn", arn);
     free(arn);
     /* vigil keeps no first-seen date in a one-shot report: the scan time stands in. */
-    jset(o, "firstObservedAt", jint(now));
-    jset(o, "lastObservedAt", jint(now));
+    rpt_jset(o, "firstObservedAt", rpt_jint(now));
+    rpt_jset(o, "lastObservedAt", rpt_jint(now));
 
     for (size_t i = 0; i < f->cvss.n; i++) {
         const struct finding_cvss *s = &f->cvss.v[i];
-        json_t *e = jobj();
-        jset(e, "baseScore", jreal(rpt_score(s->score)));
-        jset_str(e, "scoringVector", s->vector);
-        jset_str(e, "source", !rpt_empty(s->source) ? s->source : "NVD");
-        jset_str(e, "version", s->version);
-        jpush(cv, e);
+        json_t *e = rpt_jobj();
+        rpt_jset(e, "baseScore", rpt_jreal(rpt_score(s->score)));
+        rpt_jset_str(e, "scoringVector", s->vector);
+        rpt_jset_str(e, "source", !rpt_empty(s->source) ? s->source : "NVD");
+        rpt_jset_str(e, "version", s->version);
+        rpt_jpush(cv, e);
     }
-    jset(pvd, "cvss", cv);
+    rpt_jset(pvd, "cvss", cv);
     for (size_t i = 0; i < f->references.n; i++)
-        jpush_str(refs, f->references.v[i]);
-    jset(pvd, "referenceUrls", refs);
+        rpt_jpush_str(refs, f->references.v[i]);
+    rpt_jset(pvd, "referenceUrls", refs);
     for (size_t i = 0; i < f->related.n; i++)
-        jpush_str(rel, f->related.v[i]);
-    jset(pvd, "relatedVulnerabilities", rel);
-    jset_str(pvd, "source", inspector_source(f));
-    jset_str_opt(pvd, "sourceUrl", f->uri);
+        rpt_jpush_str(rel, f->related.v[i]);
+    rpt_jset(pvd, "relatedVulnerabilities", rel);
+    rpt_jset_str(pvd, "source", inspector_source(f));
+    rpt_jset_str_opt(pvd, "sourceUrl", f->uri);
     set_time_opt(pvd, "vendorCreatedAt", f->published);
-    jset_str_opt(pvd, "vendorSeverity", f->vendor_severity);
+    rpt_jset_str_opt(pvd, "vendorSeverity", f->vendor_severity);
     set_time_opt(pvd, "vendorUpdatedAt", f->modified);
-    jset_str(pvd, "vulnerabilityId", f->id);
+    rpt_jset_str(pvd, "vulnerabilityId", f->id);
     size_t nfixed = 0;
     for (size_t i = 0; i < g->n; i++) {
-        jpush(pkgs, vulnerable_package(c, g->members[i]));
+        rpt_jpush(pkgs, vulnerable_package(c, g->members[i]));
         nfixed += !rpt_empty(g->members[i]->fixed_version);
     }
-    jset(pvd, "vulnerablePackages", pkgs);
-    jset(o, "packageVulnerabilityDetails", pvd);
+    rpt_jset(pvd, "vulnerablePackages", pkgs);
+    rpt_jset(o, "packageVulnerabilityDetails", pvd);
 
-    json_t *rem = jobj(), *rec = jobj();
+    json_t *rem = rpt_jobj(), *rec = rpt_jobj();
     char *text = remediation_text(g);
-    jset_str(rec, "text", text);
+    rpt_jset_str(rec, "text", text);
     free(text);
-    jset(rem, "recommendation", rec);
-    jset(o, "remediation", rem);
+    rpt_jset(rem, "recommendation", rec);
+    rpt_jset(o, "remediation", rem);
 
-    json_t *resources = jarr();
-    jpush(resources, resource(c));
-    jset(o, "resources", resources);
+    json_t *resources = rpt_jarr();
+    rpt_jpush(resources, resource(c));
+    rpt_jset(o, "resources", resources);
 
     const struct finding_cvss *best = rpt_best_cvss(f);
     if (best) {
-        json_t *sd = jobj(), *cvss = jobj();
-        jset(o, "score", jreal(rpt_score(best->score)));
-        jset(cvss, "adjustments", jarr());
-        jset(cvss, "score", jreal(rpt_score(best->score)));
-        jset_str(cvss, "scoreSource", !rpt_empty(best->source) ? best->source : "NVD");
-        jset_str(cvss, "scoringVector", best->vector);
-        jset_str(cvss, "version", best->version);
-        jset(sd, "cvss", cvss);
-        jset(o, "scoreDetails", sd);
+        json_t *sd = rpt_jobj(), *cvss = rpt_jobj();
+        rpt_jset(o, "score", rpt_jreal(rpt_score(best->score)));
+        rpt_jset(cvss, "adjustments", rpt_jarr());
+        rpt_jset(cvss, "score", rpt_jreal(rpt_score(best->score)));
+        rpt_jset_str(cvss, "scoreSource", !rpt_empty(best->source) ? best->source : "NVD");
+        rpt_jset_str(cvss, "scoringVector", best->vector);
+        rpt_jset_str(cvss, "version", best->version);
+        rpt_jset(sd, "cvss", cvss);
+        rpt_jset(o, "scoreDetails", sd);
     }
     /* Inspector's severity enum says UNTRIAGED where ECR's FindingSeverity says UNDEFINED. */
     enum severity sev = rpt_sev(f->severity);
-    jset_str(o, "severity", sev == SEV_UNDEFINED ? "UNTRIAGED" : rpt_sev_name(sev));
-    jset_str(o, "status", "ACTIVE");
+    rpt_jset_str(o, "severity", sev == SEV_UNDEFINED ? "UNTRIAGED" : rpt_sev_name(sev));
+    rpt_jset_str(o, "status", "ACTIVE");
     char *title = enhanced_title(g);
-    jset_str(o, "title", title);
+    rpt_jset_str(o, "title", title);
     free(title);
-    jset_str(o, "type", "PACKAGE_VULNERABILITY");
-    jset(o, "updatedAt", jint(now));
-    jset_str(o, "fixAvailable", nfixed == g->n ? "YES" : nfixed == 0 ? "NO" : "PARTIAL");
+    rpt_jset_str(o, "type", "PACKAGE_VULNERABILITY");
+    rpt_jset(o, "updatedAt", rpt_jint(now));
+    rpt_jset_str(o, "fixAvailable", nfixed == g->n ? "YES" : nfixed == 0 ? "NO" : "PARTIAL");
     return o;
 }
 
 /* findingSeverityCounts lists only the severities that occur, most severe first. */
 static json_t *severity_counts(const size_t counts[SEV_COUNT])
 {
-    json_t *o = jobj();
+    json_t *o = rpt_jobj();
     for (int s = SEV_CRITICAL; s >= SEV_UNDEFINED; s--)
         if (counts[s])
-            jset(o, rpt_sev_name((enum severity)s), jint((long long)counts[s]));
+            rpt_jset(o, rpt_sev_name((enum severity)s), rpt_jint((long long)counts[s]));
     return o;
 }
 
@@ -385,42 +387,43 @@ int rpt_write_ecr(FILE *out, const struct scan_result *r, bool enhanced)
     size_t n = 0, ngroups = 0, counts[SEV_COUNT] = { 0 };
     const struct finding **sorted = rpt_sorted(r->findings, &n);
     struct rpt_group *groups = NULL;
-    json_t *root = jobj(), *isf = jobj(), *list = jarr();
+    json_t *root = rpt_jobj(), *isf = rpt_jobj(), *list = rpt_jarr();
 
     rpt_repo_tag(r, &c.repo, &c.tag);
     if (enhanced) {
         groups = rpt_group_by_id(sorted, n, &ngroups);
         for (size_t i = 0; i < ngroups; i++) {
-            jpush(list, enhanced_finding(&c, &groups[i]));
+            rpt_jpush(list, enhanced_finding(&c, &groups[i]));
             counts[rpt_sev(groups[i].rep->severity)]++;
         }
-        jset(isf, "enhancedFindings", list);
+        rpt_jset(isf, "enhancedFindings", list);
     } else {
         for (size_t i = 0; i < n; i++) {
-            jpush(list, basic_finding(sorted[i]));
+            rpt_jpush(list, basic_finding(sorted[i]));
             counts[rpt_sev(sorted[i]->severity)]++;
         }
-        jset(isf, "findings", list);
+        rpt_jset(isf, "findings", list);
     }
-    jset(isf, "imageScanCompletedAt", jint((long long)r->completed_at));
+    rpt_jset(isf, "imageScanCompletedAt", rpt_jint((long long)r->completed_at));
     if (r->vuln_source_updated_at)
-        jset(isf, "vulnerabilitySourceUpdatedAt", jint((long long)r->vuln_source_updated_at));
-    jset(isf, "findingSeverityCounts", severity_counts(counts));
-    jset(root, "imageScanFindings", isf);
+        rpt_jset(isf, "vulnerabilitySourceUpdatedAt",
+                 rpt_jint((long long)r->vuln_source_updated_at));
+    rpt_jset(isf, "findingSeverityCounts", severity_counts(counts));
+    rpt_jset(root, "imageScanFindings", isf);
 
-    jset_str(root, "registryId", c.account);
-    jset_str(root, "repositoryName", c.repo);
-    json_t *image_id = jobj();
-    jset_str(image_id, "imageDigest", r->inv->manifest_digest);
-    jset_str_opt(image_id, "imageTag", c.tag);
-    jset(root, "imageId", image_id);
+    rpt_jset_str(root, "registryId", c.account);
+    rpt_jset_str(root, "repositoryName", c.repo);
+    json_t *image_id = rpt_jobj();
+    rpt_jset_str(image_id, "imageDigest", r->inv->manifest_digest);
+    rpt_jset_str_opt(image_id, "imageTag", c.tag);
+    rpt_jset(root, "imageId", image_id);
     /* Real ECR reports enhanced scans as ACTIVE ("Continuous scan is selected for image.");
      * a vigil report describes one finished scan, and `aws ecr wait image-scan-complete`
      * only accepts COMPLETE, so both shapes say COMPLETE. */
-    json_t *status = jobj();
-    jset_str(status, "status", "COMPLETE");
-    jset_str(status, "description", "The scan was completed successfully.");
-    jset(root, "imageScanStatus", status);
+    json_t *status = rpt_jobj();
+    rpt_jset_str(status, "status", "COMPLETE");
+    rpt_jset_str(status, "description", "The scan was completed successfully.");
+    rpt_jset(root, "imageScanStatus", status);
 
     free(groups);
     free(sorted);

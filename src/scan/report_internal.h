@@ -78,20 +78,20 @@ static inline bool rpt_empty(const char *s)
     return !s || !*s;
 }
 
-/* jansson wrappers that abort on OOM. jstr() never fails: invalid UTF-8 is replaced by U+FFFD
+/* jansson wrappers that abort on OOM. rpt_jstr() never fails: invalid UTF-8 is replaced by U+FFFD
  * (jansson refuses invalid UTF-8, and package metadata is not always clean). */
-json_t *jstr(const char *s);
-json_t *jobj(void);
-json_t *jarr(void);
-json_t *jint(long long v);
-json_t *jreal(double v);
+json_t *rpt_jstr(const char *s);
+json_t *rpt_jobj(void);
+json_t *rpt_jarr(void);
+json_t *rpt_jint(long long v);
+json_t *rpt_jreal(double v);
 /* Steal v into obj[key] / the end of arr. */
-void jset(json_t *obj, const char *key, json_t *v);
-void jset_str(json_t *obj, const char *key, const char *s);
+void rpt_jset(json_t *obj, const char *key, json_t *v);
+void rpt_jset_str(json_t *obj, const char *key, const char *s);
 /* Set only when s is non-empty. */
-void jset_str_opt(json_t *obj, const char *key, const char *s);
-void jpush(json_t *arr, json_t *v);
-void jpush_str(json_t *arr, const char *s);
+void rpt_jset_str_opt(json_t *obj, const char *key, const char *s);
+void rpt_jpush(json_t *arr, json_t *v);
+void rpt_jpush_str(json_t *arr, const char *s);
 /* Write root (2-space indent, insertion order, UTF-8 kept as is) and a final newline, then
  * drop the reference. 0 or -EIO. */
 int rpt_dump(FILE *out, json_t *root);

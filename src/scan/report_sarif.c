@@ -45,8 +45,8 @@ static void security_severity(const struct finding *f, char out[8])
 
 static json_t *text_obj(const char *key, const char *text)
 {
-    json_t *o = jobj();
-    jset_str(o, key, text);
+    json_t *o = rpt_jobj();
+    rpt_jset_str(o, key, text);
     return o;
 }
 
@@ -62,15 +62,15 @@ static json_t *rule(const struct rpt_group *g)
     const struct finding *f = g->rep;
     const char *title = !rpt_empty(f->title) ? f->title : f->id;
     const char *desc = !rpt_empty(f->description) ? f->description : title;
-    json_t *o = jobj(), *props = jobj(), *tags = jarr(), *help = jobj();
+    json_t *o = rpt_jobj(), *props = rpt_jobj(), *tags = rpt_jarr(), *help = rpt_jobj();
     char sev[8];
     struct buf text, md;
 
-    jset_str(o, "id", f->id);
-    jset(o, "shortDescription", text_obj("text", title));
-    jset(o, "fullDescription", text_obj("text", desc));
-    jset(o, "defaultConfiguration", text_obj("level", level(f->severity)));
-    jset_str_opt(o, "helpUri", f->uri);
+    rpt_jset_str(o, "id", f->id);
+    rpt_jset(o, "shortDescription", text_obj("text", title));
+    rpt_jset(o, "fullDescription", text_obj("text", desc));
+    rpt_jset(o, "defaultConfiguration", text_obj("level", level(f->severity)));
+    rpt_jset_str_opt(o, "helpUri", f->uri);
 
     buf_init(&text, 1 << 24);
     buf_init(&md, 1 << 24);
@@ -90,20 +90,20 @@ static json_t *rule(const struct rpt_group *g)
         buf_printf(&text, "Link: %s\n", f->uri);
         buf_printf(&md, "\n[%s](%s)\n", rpt_s(f->id), f->uri);
     }
-    jset_str(help, "text", buf_cstr(&text));
-    jset_str(help, "markdown", buf_cstr(&md));
+    rpt_jset_str(help, "text", buf_cstr(&text));
+    rpt_jset_str(help, "markdown", buf_cstr(&md));
     buf_release(&text);
     buf_release(&md);
-    jset(o, "help", help);
+    rpt_jset(o, "help", help);
 
     security_severity(f, sev);
-    jpush_str(tags, "vulnerability");
-    jpush_str(tags, "security");
-    jpush_str(tags, rpt_sev_name(f->severity));
-    jset(props, "precision", jstr("very-high"));
-    jset_str(props, "security-severity", sev);
-    jset(props, "tags", tags);
-    jset(o, "properties", props);
+    rpt_jpush_str(tags, "vulnerability");
+    rpt_jpush_str(tags, "security");
+    rpt_jpush_str(tags, rpt_sev_name(f->severity));
+    rpt_jset(props, "precision", rpt_jstr("very-high"));
+    rpt_jset_str(props, "security-severity", sev);
+    rpt_jset(props, "tags", tags);
+    rpt_jset(o, "properties", props);
     return o;
 }
 
@@ -112,56 +112,57 @@ static json_t *result(const struct inventory *inv, const struct finding *f, size
     const char *name = pkg_field(f, 0), *ver = pkg_field(f, 1);
     const char *db = !rpt_empty(pkg_field(f, 2)) ? pkg_field(f, 2) : "/";
     const char *image = !rpt_empty(inv->image_name) ? inv->image_name : rpt_s(inv->image_ref);
-    json_t *o = jobj(), *locs = jarr(), *loc = jobj(), *phys = jobj(), *art = jobj();
-    json_t *region = jobj(), *logical = jarr(), *ll = jobj(), *props = jobj();
+    json_t *o = rpt_jobj(), *locs = rpt_jarr(), *loc = rpt_jobj(), *phys = rpt_jobj(),
+           *art = rpt_jobj();
+    json_t *region = rpt_jobj(), *logical = rpt_jarr(), *ll = rpt_jobj(), *props = rpt_jobj();
     char *msg;
 
-    jset_str(o, "ruleId", f->id);
-    jset(o, "ruleIndex", jint((long long)rule_index));
-    jset_str(o, "level", level(f->severity));
+    rpt_jset_str(o, "ruleId", f->id);
+    rpt_jset(o, "ruleIndex", rpt_jint((long long)rule_index));
+    rpt_jset_str(o, "level", level(f->severity));
     if (!rpt_empty(f->fixed_version))
         msg = xasprintf("Package %s %s is affected by %s (%s); fixed in %s.", name, ver,
                         rpt_s(f->id), rpt_sev_name(f->severity), f->fixed_version);
     else
         msg = xasprintf("Package %s %s is affected by %s (%s); no fixed version is available.",
                         name, ver, rpt_s(f->id), rpt_sev_name(f->severity));
-    jset(o, "message", text_obj("text", msg));
+    rpt_jset(o, "message", text_obj("text", msg));
     free(msg);
 
     /* The physical location is the package database inside the image's root filesystem (a
      * relative path under IMAGE_ROOT). The line of the record is not tracked, and GitHub
      * requires a region, so the region is the file's first line. */
-    jset_str(art, "uri", db[0] == '/' ? db + 1 : db);
-    jset_str(art, "uriBaseId", URI_BASE_ROOT);
-    jset(phys, "artifactLocation", art);
-    jset(region, "startLine", jint(1));
-    jset(phys, "region", region);
-    jset(loc, "physicalLocation", phys);
+    rpt_jset_str(art, "uri", db[0] == '/' ? db + 1 : db);
+    rpt_jset_str(art, "uriBaseId", URI_BASE_ROOT);
+    rpt_jset(phys, "artifactLocation", art);
+    rpt_jset(region, "startLine", rpt_jint(1));
+    rpt_jset(phys, "region", region);
+    rpt_jset(loc, "physicalLocation", phys);
     char *fqn = xasprintf("%s@%s/%s/%s", image, rpt_s(inv->manifest_digest), db, name);
-    jset_str(ll, "name", name);
-    jset_str(ll, "fullyQualifiedName", fqn);
-    jset_str(ll, "kind", "package");
+    rpt_jset_str(ll, "name", name);
+    rpt_jset_str(ll, "fullyQualifiedName", fqn);
+    rpt_jset_str(ll, "kind", "package");
     free(fqn);
-    jpush(logical, ll);
-    jset(loc, "logicalLocations", logical);
+    rpt_jpush(logical, ll);
+    rpt_jset(loc, "logicalLocations", logical);
     char *where = xasprintf("%s (%s) %s", image, rpt_s(inv->manifest_digest), db);
-    jset(loc, "message", text_obj("text", where));
+    rpt_jset(loc, "message", text_obj("text", where));
     free(where);
-    jpush(locs, loc);
-    jset(o, "locations", locs);
+    rpt_jpush(locs, loc);
+    rpt_jset(o, "locations", locs);
 
-    jset_str(props, "packageName", name);
-    jset_str(props, "installedVersion", ver);
-    jset_str(props, "fixedVersion", f->fixed_version);
-    jset_str(props, "severity", rpt_sev_name(f->severity));
+    rpt_jset_str(props, "packageName", name);
+    rpt_jset_str(props, "installedVersion", ver);
+    rpt_jset_str(props, "fixedVersion", f->fixed_version);
+    rpt_jset_str(props, "severity", rpt_sev_name(f->severity));
     if (f->pkg) {
         char *purl = report_purl(inv, f->pkg);
-        jset_str_opt(props, "purl", purl);
+        rpt_jset_str_opt(props, "purl", purl);
         free(purl);
         if (f->pkg->layer >= 0 && (size_t)f->pkg->layer < inv->layers.n)
-            jset_str(props, "layerDigest", inv->layers.v[f->pkg->layer].digest);
+            rpt_jset_str(props, "layerDigest", inv->layers.v[f->pkg->layer].digest);
     }
-    jset(o, "properties", props);
+    rpt_jset(o, "properties", props);
     return o;
 }
 
@@ -171,47 +172,48 @@ int rpt_write_sarif(FILE *out, const struct scan_result *r)
     size_t n = 0, ngroups = 0;
     const struct finding **sorted = rpt_sorted(r->findings, &n);
     struct rpt_group *groups = rpt_group_by_id(sorted, n, &ngroups);
-    json_t *root = jobj(), *runs = jarr(), *run = jobj(), *tool = jobj(), *driver = jobj();
-    json_t *rules = jarr(), *results = jarr(), *bases = jobj(), *root_base = jobj();
-    json_t *props = jobj();
+    json_t *root = rpt_jobj(), *runs = rpt_jarr(), *run = rpt_jobj(), *tool = rpt_jobj(),
+           *driver = rpt_jobj();
+    json_t *rules = rpt_jarr(), *results = rpt_jarr(), *bases = rpt_jobj(), *root_base = rpt_jobj();
+    json_t *props = rpt_jobj();
     const char *image = !rpt_empty(inv->image_name) ? inv->image_name : rpt_s(inv->image_ref);
 
-    jset_str(root, "$schema", SARIF_SCHEMA);
-    jset_str(root, "version", "2.1.0");
+    rpt_jset_str(root, "$schema", SARIF_SCHEMA);
+    rpt_jset_str(root, "version", "2.1.0");
 
-    jset_str(driver, "name", "vigil");
-    jset_str(driver, "informationUri", VIGIL_INFORMATION_URI);
-    jset_str(driver, "version", VIGIL_VERSION_STRING);
+    rpt_jset_str(driver, "name", "vigil");
+    rpt_jset_str(driver, "informationUri", VIGIL_INFORMATION_URI);
+    rpt_jset_str(driver, "version", VIGIL_VERSION_STRING);
     /* Results follow their rule: rules in report order (severity, then id), each rule's
      * packages by name. A result's level is its own finding's severity. */
     for (size_t i = 0; i < ngroups; i++) {
-        jpush(rules, rule(&groups[i]));
+        rpt_jpush(rules, rule(&groups[i]));
         for (size_t k = 0; k < groups[i].n; k++)
-            jpush(results, result(inv, groups[i].members[k], i));
+            rpt_jpush(results, result(inv, groups[i].members[k], i));
     }
-    jset(driver, "rules", rules);
-    jset(tool, "driver", driver);
-    jset(run, "tool", tool);
+    rpt_jset(driver, "rules", rules);
+    rpt_jset(tool, "driver", driver);
+    rpt_jset(run, "tool", tool);
 
     char *desc = xasprintf("Root filesystem of image %s (%s)", image, rpt_s(inv->manifest_digest));
-    jset(root_base, "description", text_obj("text", desc));
+    rpt_jset(root_base, "description", text_obj("text", desc));
     free(desc);
-    jset(bases, URI_BASE_ROOT, root_base);
-    jset(run, "originalUriBaseIds", bases);
-    jset(run, "results", results);
+    rpt_jset(bases, URI_BASE_ROOT, root_base);
+    rpt_jset(run, "originalUriBaseIds", bases);
+    rpt_jset(run, "results", results);
 
-    jset_str(props, "imageRef", inv->image_ref);
-    jset_str(props, "imageName", inv->image_name);
-    jset_str(props, "manifestDigest", inv->manifest_digest);
-    jset_str(props, "platform", inv->platform);
-    jset_str(props, "os", !rpt_empty(inv->os.pretty_name) ? inv->os.pretty_name : inv->os.id);
+    rpt_jset_str(props, "imageRef", inv->image_ref);
+    rpt_jset_str(props, "imageName", inv->image_name);
+    rpt_jset_str(props, "manifestDigest", inv->manifest_digest);
+    rpt_jset_str(props, "platform", inv->platform);
+    rpt_jset_str(props, "os", !rpt_empty(inv->os.pretty_name) ? inv->os.pretty_name : inv->os.id);
     char when[32];
     rpt_rfc3339(r->completed_at, when);
-    jset_str(props, "scanCompletedAt", when);
-    jset(run, "properties", props);
+    rpt_jset_str(props, "scanCompletedAt", when);
+    rpt_jset(run, "properties", props);
 
-    jpush(runs, run);
-    jset(root, "runs", runs);
+    rpt_jpush(runs, run);
+    rpt_jset(root, "runs", runs);
     free(groups);
     free(sorted);
     return rpt_dump(out, root);
