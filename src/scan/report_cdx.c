@@ -394,7 +394,10 @@ static json_t *vulnerability(const struct inventory *inv, char **refs, const str
         rpt_jset(a, "versions", versions);
         rpt_jpush(affects, a);
     }
-    rpt_jset(o, "affects", affects);
+    if (json_array_size(affects))
+        rpt_jset(o, "affects", affects);
+    else
+        json_decref(affects); /* only packages outside the inventory: nothing to point at */
     free(vendor);
     return o;
 }

@@ -1084,3 +1084,43 @@ TEST(report_write_error)
     fclose(f);
     fixture_release(&fx);
 }
+
+TEST(report_finding_without_package)
+{
+    /* The matcher always sets pkg, but a writer must not crash when it does not. */
+    struct fixture fx;
+    set_deterministic();
+    fixture_init(&fx);
+    fx.fl.items.v[0].pkg = NULL;
+    /* and one whose package is not in the inventory's array */
+    fx.fl.items.v[3].pkg =
+        &(struct pkg){ .type = PKG_DEB, .name = "ghost", .version = "1", .layer = 7 };
+    struct scan_result r = fixture_result(&fx);
+    static const enum report_format fmts[] = { REPORT_TABLE, REPORT_JSON, REPORT_ENHANCED_JSON,
+                                               REPORT_SARIF, REPORT_CYCLONEDX };
+    for (size_t i = 0; i < ARRAY_SIZE(fmts); i++) {
+        struct out o = render_scan(&r, fmts[i], false, 120);
+        ASSERT_TRUE(o.len > 0);
+        if (fmts[i] != REPORT_TABLE) {
+            json_t *j = parse(&o);
+            json_decref(j);
+        }
+        free(o.data);
+    }
+    /* CycloneDX: a package outside the inventory is not referenced from affects */
+    struct out o = render_scan(&r, REPORT_CYCLONEDX, false, 0);
+    json_t *j = parse(&o), *v;
+    size_t i;
+    bool seen = false;
+    json_array_foreach(at(j, "vulnerabilities"), i, v)
+    {
+        if (strcmp(str_at(v, "id"), "CVE-2023-5678") == 0) {
+            seen = true;
+            ASSERT_EQ(json_array_size(at(v, "affects")), 0);
+        }
+    }
+    ASSERT_TRUE(seen);
+    json_decref(j);
+    free(o.data);
+    fixture_release(&fx);
+}
