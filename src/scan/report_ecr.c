@@ -405,6 +405,7 @@ int rpt_write_ecr(FILE *out, const struct scan_result *r, bool enhanced)
         rpt_jset(isf, "findings", list);
     }
     rpt_jset(isf, "imageScanCompletedAt", rpt_jint((long long)r->completed_at));
+    /* 0 means the caller does not know the data's age: leave it out rather than say 1970 */
     if (r->vuln_source_updated_at)
         rpt_jset(isf, "vulnerabilitySourceUpdatedAt",
                  rpt_jint((long long)r->vuln_source_updated_at));
