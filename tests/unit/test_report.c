@@ -183,7 +183,7 @@ static void fixture_init(struct fixture *fx)
     f->title = "attr: \x1b[2Jcleared\nsecond line";
 }
 
-static void fixture_release(struct fixture *fx)
+static void clear_findings(struct fixture *fx)
 {
     for (size_t i = 0; i < fx->fl.items.n; i++) {
         VEC_FREE(&fx->fl.items.v[i].related);
@@ -191,6 +191,11 @@ static void fixture_release(struct fixture *fx)
         VEC_FREE(&fx->fl.items.v[i].cvss);
     }
     VEC_FREE(&fx->fl.items);
+}
+
+static void fixture_release(struct fixture *fx)
+{
+    clear_findings(fx);
     VEC_FREE(&fx->inv.pkgs.items);
     VEC_FREE(&fx->inv.layers);
     VEC_FREE(&fx->inv.warnings);
@@ -1120,6 +1125,33 @@ TEST(report_finding_without_package)
         }
     }
     ASSERT_TRUE(seen);
+    json_decref(j);
+    free(o.data);
+    fixture_release(&fx);
+}
+
+TEST(report_enhanced_title_many_packages)
+{
+    struct fixture fx;
+    set_deterministic();
+    fixture_init(&fx);
+    clear_findings(&fx);
+    VEC_GROW(&fx.fl.items, 8);
+    /* one vulnerability on five findings: four distinct packages, openssl on two fix lines */
+    static const int pkgs[] = { P_OPENSSL, P_BASH, P_LIBC6, P_OPENSSL, P_ATTR };
+    for (size_t i = 0; i < ARRAY_SIZE(pkgs); i++) {
+        struct finding *f = add_finding(&fx, "CVE-2099-0001", pkgs[i], SEV_MEDIUM);
+        f->fixed_version = i == 1 ? "9.9" : "";
+    }
+    struct scan_result r = fixture_result(&fx);
+    struct out o = render_scan(&r, REPORT_ENHANCED_JSON, false, 0);
+    json_t *j = parse(&o);
+    json_t *e = json_array_get(at(j, "imageScanFindings.enhancedFindings"), 0);
+    ASSERT_EQ(json_array_size(at(j, "imageScanFindings.enhancedFindings")), 1);
+    ASSERT_STREQ(str_at(e, "title"), "CVE-2099-0001 - attr, bash and 2 more");
+    ASSERT_STREQ(str_at(e, "fixAvailable"), "PARTIAL");
+    ASSERT_EQ(json_array_size(at(e, "packageVulnerabilityDetails.vulnerablePackages")), 5);
+    ASSERT_STREQ(str_at(e, "remediation.recommendation.text"), "Upgrade bash to 9.9.");
     json_decref(j);
     free(o.data);
     fixture_release(&fx);
