@@ -98,25 +98,31 @@ static int refill(struct decomp *z)
     return 1;
 }
 
-/* Bomb guard, applied after every chunk of output. */
-static int check_limits(struct decomp *z, size_t produced)
+/* Bomb guard, applied to every chunk of output: returns how much of it to hand out. Output
+ * stops exactly at max_output; the error (sticky) comes with the next read, so the consumer
+ * sees the data up to the limit first and can say which tar member crossed it. */
+static ssize_t deliver(struct decomp *z, size_t produced)
 {
-    z->total_out += produced;
-    if (z->total_out > z->max_output) {
+    unsigned long long room = z->max_output - z->total_out;
+    if (produced > room) {
         diag_set(&z->base.diag, -ERR_TOO_BIG, consumed(z),
                  "%s stream expands beyond the limit of %llu bytes (at compressed offset %llu)",
                  compression_name(z->kind), z->max_output, consumed(z));
-        return (int)fail(z, -ERR_TOO_BIG);
+        fail(z, -ERR_TOO_BIG);
+        if (room == 0)
+            return -ERR_TOO_BIG;
+        produced = (size_t)room;
     }
-    if (z->kind != COMP_NONE && z->total_out > DECOMP_RATIO_FLOOR &&
+    z->total_out += produced;
+    if (!z->err && z->kind != COMP_NONE && z->total_out > DECOMP_RATIO_FLOOR &&
         z->total_out / z->max_ratio > consumed(z)) {
         diag_set(&z->base.diag, -ERR_TOO_BIG, consumed(z),
                  "%s stream expands more than %llu times (%llu bytes from %llu): "
                  "decompression bomb?",
                  compression_name(z->kind), z->max_ratio, z->total_out, consumed(z));
-        return (int)fail(z, -ERR_TOO_BIG);
+        fail(z, -ERR_TOO_BIG);
     }
-    return 0;
+    return (ssize_t)produced;
 }
 
 static const char *isal_error_name(int rc)
@@ -235,10 +241,7 @@ static ssize_t gzip_read(struct decomp *z, unsigned char *p, size_t n)
         if (s->block_state == ISAL_BLOCK_FINISH)
             z->gz_in_member = false; /* trailer checked; ISA-L hands back unused bytes */
         if (produced) {
-            int lrc = check_limits(z, produced);
-            if (lrc)
-                return lrc;
-            return (ssize_t)produced;
+            return deliver(z, produced);
         }
         /* nothing produced: ISA-L took all the input it had (headers, a block boundary) and
          * needs more; refill() on the next turn. Guard against a stall all the same. */
@@ -265,8 +268,7 @@ static ssize_t zstd_read(struct decomp *z, unsigned char *p, size_t n)
                     size_t r = ZSTD_decompressStream(z->zs, &zout, &zin);
                     if (!ZSTD_isError(r) && zout.pos) {
                         z->zs_hint = r;
-                        int lrc = check_limits(z, zout.pos);
-                        return lrc ? lrc : (ssize_t)zout.pos;
+                        return deliver(z, zout.pos);
                     }
                     diag_set(&z->base.diag, -ERR_TRUNCATED, consumed(z),
                              "zstd stream truncated at compressed offset %llu (frame not finished)",
@@ -294,10 +296,7 @@ static ssize_t zstd_read(struct decomp *z, unsigned char *p, size_t n)
         }
         z->zs_hint = r;
         if (zout.pos) {
-            int lrc = check_limits(z, zout.pos);
-            if (lrc)
-                return lrc;
-            return (ssize_t)zout.pos;
+            return deliver(z, zout.pos);
         }
     }
 }
@@ -325,8 +324,7 @@ static ssize_t none_read(struct decomp *z, unsigned char *p, size_t n)
         }
         z->in_off += (unsigned long long)got;
     }
-    int lrc = check_limits(z, (size_t)got);
-    return lrc ? lrc : got;
+    return deliver(z, (size_t)got);
 }
 
 static ssize_t decomp_read(struct reader *r, void *p, size_t n)
