@@ -116,21 +116,21 @@ static int oci_open_blob(struct image_source *s, const char *digest, uint64_t si
     return 0;
 }
 
-/* "a, b, c" of the ref names in the index (truncated to fit out). */
+/* "a, b, c" of the ref names in the index, cut short with "..." to fit out. */
 static void list_refs(const struct manifest *ix, char *out, size_t n)
 {
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < ix->nentries && used + 1 < n; i++) {
+    struct buf b;
+    buf_init(&b, n > 5 ? n - 5 : 0);
+    for (size_t i = 0; i < ix->nentries; i++) {
         const char *name = ix->entries[i].ref_name ? ix->entries[i].ref_name : "(unnamed)";
-        int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "", name);
-        if (w < 0 || (size_t)w >= n - used) {
-            if (n > 4)
-                memcpy(out + n - 4, "...", 4);
-            return;
+        if (buf_printf(&b, "%s%s", i ? ", " : "", name) != 0) {
+            b.max = n - 1; /* room kept for the ellipsis */
+            (void)buf_append_cstr(&b, b.len ? ", ..." : "...");
+            break;
         }
-        used += (size_t)w;
     }
+    snprintf(out, n, "%s", buf_cstr(&b));
+    buf_release(&b);
 }
 
 static int oci_get_root(struct image_source *s, struct buf *out, char **media_type, char **digest,
@@ -139,7 +139,7 @@ static int oci_get_root(struct image_source *s, struct buf *out, char **media_ty
     struct oci_source *o = (struct oci_source *)s;
     struct buf ixb;
     struct manifest ix = { 0 };
-    char refs[160];
+    char refs[120];
     int rc;
     const struct image_ref *r = &s->parsed;
 
