@@ -1010,8 +1010,8 @@ static int parse_bytes(int (*fn)(struct str, const char *, struct arena *, struc
 TEST(rpm_bdb_matches_librpm)
 {
     static const char *const dbs[][2] = {
-        { "rpmdb-bdb-le4k/Packages", "rpmdb-bdb-le4k.truth" },   /* overflow chains */
-        { "rpmdb-bdb-be16k/Packages", "rpmdb-bdb-be16k.truth" }, /* big-endian, on-page */
+        { "rpmdb-bdb-le4k/Packages", "rpmdb-bdb-le4k.truth" },             /* overflow chains */
+        { "rpmdb-bdb-be8k-chain/Packages", "rpmdb-bdb-be8k-chain.truth" }, /* big-endian */
         { "rpmdb-bdb-le512-chksum/Packages", "rpmdb-bdb-le512-chksum.truth" },
     };
     for (size_t i = 0; i < 3; i++) {
@@ -1084,8 +1084,25 @@ TEST(rpm_bdb_rejects)
         VEC_FREE(&l.items);
     }
     free(m);
-    arena_release(&a);
     buf_release(&b);
+
+    /* a bucket page Berkeley DB never wrote (a hole of zeros) is an empty bucket: zero the
+     * empty bucket page of the 8 KiB fixture and the result must not change */
+    full = load("rpmdb-bdb-be8k-chain/Packages", &b);
+    m = malloc(full.len);
+    memcpy(m, full.ptr, full.len);
+    size_t empty = 0;
+    for (size_t off = 8192; off < full.len; off += 8192)
+        if ((unsigned char)m[off + 25] == 13 && m[off + 20] == 0 && m[off + 21] == 0)
+            empty = off;
+    ASSERT_TRUE(empty != 0);
+    memset(m + empty, 0, 8192);
+    ASSERT_EQ(parse_bytes(rpm_parse_bdb, str_make(m, full.len), &a, &l, &d), 0);
+    compare_rpm(&l, "rpmdb-bdb-be8k-chain.truth", "var/lib/rpm/Packages");
+    VEC_FREE(&l.items);
+    free(m);
+    buf_release(&b);
+    arena_release(&a);
 }
 
 TEST(rpm_ndb_matches_librpm_headers)

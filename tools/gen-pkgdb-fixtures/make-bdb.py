@@ -4,7 +4,8 @@
 # Linux 2): key = 4-byte header instance number in the database's byte order, value = the
 # header blob; plus the key-0 record in which rpm kept the highest instance number.
 # The database itself is written by Berkeley DB's own db5.3_load (Debian db5.3-util).
-# usage: make-bdb.py OUT PAGESIZE little|big [--chksum] HDRFILE...
+# usage: make-bdb.py OUT PAGESIZE little|big [--chksum] [--ffactor=N] HDRFILE...
+#        (--ffactor: records per bucket before a split; large values chain hash pages)
 #        make-bdb.py --check DB little|big HDRFILE...   (db5.3_dump must give the blobs back)
 import os
 import struct
@@ -36,7 +37,8 @@ if sys.argv[1] == "--check":
 out, pagesize, order = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 args = sys.argv[4:]
 chksum = "--chksum" in args
-files = [a for a in args if a != "--chksum"]
+ffactor = [a.split("=", 1)[1] for a in args if a.startswith("--ffactor=")]
+files = [a for a in args if not a.startswith("--")]
 lines = ["VERSION=3", "format=bytevalue", "type=hash", "db_pagesize=%d" % pagesize, "HEADER=END"]
 for k, v in records(order, files).items():
     lines += [" " + k.hex(), " " + v.hex()]
@@ -46,4 +48,6 @@ if os.path.exists(out):
 opts = ["-c", "db_lorder=" + ("1234" if order == "little" else "4321")]
 if chksum:
     opts += ["-c", "chksum=1"]
+if ffactor:
+    opts += ["-c", "h_ffactor=" + ffactor[0]]
 subprocess.run(["db5.3_load"] + opts + [out], input=("\n".join(lines) + "\n").encode(), check=True)

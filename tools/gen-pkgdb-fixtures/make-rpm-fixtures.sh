@@ -46,16 +46,22 @@ cp "$W/hdr-synth/$(hdr_of "$W/synth.names" libexample).hdr" "$OUT/rpm-header-lib
 
 # 3. Berkeley DB hash Packages, written by db5.3_load, read back by librpm's bdb_ro backend:
 #    little-endian 4 KiB pages (every value off-page; the 29 KB header spans 8 overflow pages)
-#    and big-endian 16 KiB pages (values on the hash pages, byte-swapped metadata)
-mkdir -p "$OUT/rpmdb-bdb-le4k" "$OUT/rpmdb-bdb-be16k"
+#    and big-endian 8 KiB pages holding both header sets (rocky's renumbered from 101): most
+#    values on the hash pages, byte-swapped metadata, and with splits held back
+#    (h_ffactor=1000) a bucket whose hash pages form a chain
+mkdir -p "$OUT/rpmdb-bdb-le4k" "$OUT/rpmdb-bdb-be8k-chain" "$W/hdr-mixed"
 "$PY" "$HERE/make-bdb.py" "$OUT/rpmdb-bdb-le4k/Packages" 4096 little "$W"/hdr-synth/*.hdr
-"$PY" "$HERE/make-bdb.py" "$OUT/rpmdb-bdb-be16k/Packages" 16384 big "$W"/hdr-rocky/*.hdr
+cp "$W"/hdr-synth/*.hdr "$W/hdr-mixed/"
+for f in "$W"/hdr-rocky/*.hdr; do cp "$f" "$W/hdr-mixed/$((100 + $(basename "$f" .hdr))).hdr"; done
+"$PY" "$HERE/make-bdb.py" "$OUT/rpmdb-bdb-be8k-chain/Packages" 8192 big --ffactor=1000 \
+    "$W"/hdr-mixed/*.hdr
 # (bdb_ro warns about the index databases we do not make: only Packages is read)
 "$PY" "$HERE/rpm-truth.py" bdb_ro "$OUT/rpmdb-bdb-le4k" >"$OUT/rpmdb-bdb-le4k.truth" 2>/dev/null
-"$PY" "$HERE/rpm-truth.py" bdb_ro "$OUT/rpmdb-bdb-be16k" >"$OUT/rpmdb-bdb-be16k.truth" 2>/dev/null
+"$PY" "$HERE/rpm-truth.py" bdb_ro "$OUT/rpmdb-bdb-be8k-chain" >"$OUT/rpmdb-bdb-be8k-chain.truth" 2>/dev/null
 # the readers must agree with the sqlite databases the blobs came from
 diff <(grep -v '^#' "$OUT/rpmdb-bdb-le4k.truth") <(grep -v '^#' "$OUT/rpmdb-synth.truth")
-diff <(grep -v '^#' "$OUT/rpmdb-bdb-be16k.truth") <(grep -v '^#' "$OUT/rpmdb-rocky93.truth")
+diff <(grep -v '^#' "$OUT/rpmdb-bdb-be8k-chain.truth") \
+    <(grep -hv '^#' "$OUT/rpmdb-rocky93.truth" "$OUT/rpmdb-synth.truth" | LC_ALL=C sort)
 #    and 512-byte pages with page checksums (DB_CHKSUM), which librpm's bdb_ro cannot read:
 #    db5.3_verify checks it, db5.3_dump must give back the exact blobs, truth = the sqlite
 mkdir -p "$OUT/rpmdb-bdb-le512-chksum"
