@@ -51,7 +51,11 @@ static inline int ver_num_cmp(const unsigned char *a, size_t an, const unsigned 
     }
     if (an != bn)
         return an < bn ? -1 : 1;
-    return an ? ver_sign(memcmp(a, b, an)) : 0;
+    /* runs are short: a plain loop beats a call to memcmp */
+    for (size_t i = 0; i < an; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
 }
 
 /* Byte-wise comparison in the manner of strcmp (a proper prefix sorts first): -1, 0 or 1. */
@@ -59,9 +63,9 @@ static inline int ver_bytes_cmp(const unsigned char *a, size_t an, const unsigne
                                 size_t bn)
 {
     size_t n = an < bn ? an : bn;
-    int r = n ? memcmp(a, b, n) : 0;
-    if (r)
-        return ver_sign(r);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
     return an == bn ? 0 : (an < bn ? -1 : 1);
 }
 
