@@ -303,6 +303,18 @@ def main():
         ("var/lib/dpkg/status.d/.wh.zlib", "file", b""),
         ("usr/share/java/b.jar", "file", b"jar-b-v2"),
     ]))
+    # a file turned into a directory by entries below it (no directory entry in the layer),
+    # and an entry written through a symlink to it
+    write("replace0.tar", build([
+        ("x", "file", b"plain file"),
+        ("s", "sym", "x"),
+        ("f", "file", b"f"),
+    ]))
+    write("replace1.tar", build([
+        ("x/y", "file", b"under x"),
+        ("s/z", "file", b"through s"),
+        ("f/g/h", "file", b"deep"),
+    ]))
     write("merge-root-opaque.tar", build([
         (".wh..wh..opq", "file", b""),
         ("fresh.txt", "file", b"fresh"),

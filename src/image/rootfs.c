@@ -236,13 +236,7 @@ static int resolve(const struct rootfs *fs, struct rootfs *mut, int layer, const
                 cur = &unconst(fs)->root;
             continue; /* relative targets resolve from the link's directory, cur */
         }
-        if (last) {
-            cur = n;
-            break;
-        }
-        if (n->kind != LF_DIR) {
-            if (!mut)
-                return 0; /* not a directory */
+        if (n->kind != LF_DIR && n->kind != LF_SYMLINK && mut) {
             /* extraction would make a directory here too (the file is replaced) */
             clear_children(mut, n);
             n->kind = LF_DIR;
@@ -250,6 +244,12 @@ static int resolve(const struct rootfs *fs, struct rootfs *mut, int layer, const
             n->target = NULL;
             n->layer = layer;
         }
+        if (last) {
+            cur = n;
+            break;
+        }
+        if (n->kind != LF_DIR)
+            return 0; /* not a directory */
         cur = n;
     }
     *out = cur;

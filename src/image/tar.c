@@ -38,8 +38,8 @@ struct tar {
     /* extended header values waiting for the next real header */
     bool has_long_name, has_long_link, has_pax_path, has_pax_link, has_pax_size;
     unsigned long long pax_size;
-    char long_name[TAR_NAME_MAX + 1];
-    char long_link[TAR_NAME_MAX + 1];
+    char long_name[TAR_NAME_MAX + 2]; /* the name and its NUL, + 1 for our terminator */
+    char long_link[TAR_NAME_MAX + 2];
     char pax_path[TAR_NAME_MAX + 1];
     char pax_link[TAR_NAME_MAX + 1];
     struct buf ext; /* pax record scratch */
@@ -588,6 +588,11 @@ int tar_next(struct tar *t, struct tar_entry *e, struct diag *d)
                 ll = field_len(h + 157, 100);
             }
             if (type == TAR_SYMLINK) {
+                if (ll > TAR_NAME_MAX)
+                    return tfail(t, d, -ERR_TOO_BIG,
+                                 "tar member '%.120s': symlink target of %zu bytes is over the "
+                                 "cap of %u",
+                                 t->path, ll, TAR_NAME_MAX);
                 memcpy(t->link, lk, ll);
                 t->link[ll] = '\0';
             } else {

@@ -753,6 +753,28 @@ TEST(rootfs_merge_semantics)
         layer_contents_release(&lc[i]);
 }
 
+TEST(rootfs_files_become_directories)
+{
+    struct layer_contents lc[2];
+    struct diag d = { 0 };
+    ASSERT_EQ(collect("replace0.tar", &lc[0], NULL, &d), 0);
+    ASSERT_EQ(collect("replace1.tar", &lc[1], NULL, &d), 0);
+    struct rootfs *fs = rootfs_new();
+    rootfs_apply(fs, &lc[0], 0);
+    expect_file(fs, "s", "plain file", "x", 0);
+    rootfs_apply(fs, &lc[1], 1);
+    expect_file(fs, "x", NULL, NULL, 0); /* now a directory */
+    expect_file(fs, "x/y", "under x", "x/y", 1);
+    expect_file(fs, "x/z", "through s", "x/z", 1);
+    expect_file(fs, "s/y", "under x", "x/y", 1);
+    expect_file(fs, "f/g/h", "deep", "f/g/h", 1);
+    const char *all[] = { "f/g/h", "x/y", "x/z" };
+    expect_list(fs, "", all, 3);
+    rootfs_free(fs);
+    layer_contents_release(&lc[0]);
+    layer_contents_release(&lc[1]);
+}
+
 /* ---- the real debian-whiteout image (tools/make-test-images), when present --------------- */
 
 static char *image_layers(const char *dir, const char *ref, size_t *n, char layers[][256])
