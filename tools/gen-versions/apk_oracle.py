@@ -64,7 +64,8 @@ def parts(v):
         elif stage in ("first", "dot") and (m := _letter.match(v, pos)):
             out.append((R_LETTER, m.group(0)))
             stage = "letter"
-        elif stage in ("first", "dot", "letter", "suffix", "sufno") and (m := _suffix.match(v, pos)):
+        elif stage in ("first", "dot", "letter", "suffix", "sufno") and \
+                (m := _suffix.match(v, pos)):
             name = m.group(1)
             if name in PRE:
                 out.append((R_PRE, PRE.index(name)))
