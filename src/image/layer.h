@@ -13,7 +13,7 @@
 #include "base/vec.h"
 
 enum lf_kind {
-    LF_FILE = 1,     /* regular file; data set when it was of interest and within the caps */
+    LF_FILE = 1, /* regular file; data set when it was of interest and within the caps */
     LF_DIR = 2,
     LF_SYMLINK = 3,  /* link = target as stored */
     LF_HARDLINK = 4, /* link = normalised path of the target (same or a lower layer) */
@@ -22,20 +22,20 @@ enum lf_kind {
 };
 
 struct layer_file {
-    const char *path;  /* normalised relative path (arena) */
-    const char *link;  /* "" unless symlink/hardlink */
-    struct str data;   /* content when kept, else {NULL,0} */
-    uint64_t size;     /* size in the tar */
+    const char *path; /* normalised relative path (arena) */
+    const char *link; /* "" unless symlink/hardlink */
+    struct str data;  /* content when kept, else {NULL,0} */
+    uint64_t size;    /* size in the tar */
     uint32_t mode;
     enum lf_kind kind;
-    bool too_big;      /* of interest but over max_file (or the total cap): data not kept */
+    bool too_big; /* of interest but over max_file (or the total cap): data not kept */
 };
 
 struct layer_contents {
-    struct arena arena; /* owns paths, links and data */
+    struct arena arena;           /* owns paths, links and data */
     VEC(struct layer_file) files; /* archive order */
-    uint64_t tar_bytes; /* uncompressed bytes walked */
-    uint64_t entries;   /* tar entries seen */
+    uint64_t tar_bytes;           /* uncompressed bytes walked */
+    uint64_t entries;             /* tar entries seen */
     uint64_t kept_bytes;
 };
 
@@ -50,7 +50,21 @@ struct layer_limits {
 void layer_contents_init(struct layer_contents *lc);
 void layer_contents_release(struct layer_contents *lc);
 /* Walk the uncompressed tar stream `tar_stream` (owned by the caller). 0 or <0 with a message
- * in d naming the tar member at fault. */
+ * in d naming the tar member at fault.
+ *
+ * What is recorded (entries are ~60 bytes plus the path in the arena, ~5 MiB for 50k files):
+ * - every regular file, with data only when interest() says so (called once per regular
+ *   file, never for links) and it fits max_file and max_total (else too_big, no data). Files
+ *   not of interest are kept as entries because they matter to the merge: a file in an upper
+ *   layer hides a lower directory or symlink at its path (and all below it).
+ * - directories, symlinks, hard links (data and size shared with the target when that was
+ *   kept earlier in this layer; otherwise the rootfs resolves them, across layers too);
+ * - ".wh.NAME" as LF_WHITEOUT "dir/NAME", ".wh..wh..opq" as LF_OPAQUE "dir" ("" at the
+ *   root); other ".wh..wh." names (aufs metadata) are dropped;
+ * - devices, fifos and other special files are not recorded (nothing to scan in them).
+ * After the archive's end the rest of the stream is read to EOF, so a verifying reader below
+ * checks its digest and the decompressor its trailer; their errors pass through.
+ * out is added to (counters too); release it with layer_contents_release() even on error. */
 int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *ctx,
                   const struct layer_limits *lim, struct layer_contents *out, struct diag *d);
 
