@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Alpine (apk-tools) version ordering: number{.number}...{letter}{_suffix{number}}...{~hash}
  * {-r#}. Versions are read as a stream of typed tokens that are compared pairwise; the first
- * invalid byte ends a version with an "invalid" token. No allocation. */
+ * token that breaks the format ends a version with an "invalid" token holding the rest of
+ * the string. No allocation. */
 #include "version/internal.h"
 #include "version/version.h"
 
@@ -74,13 +75,24 @@ static void apk_take_digits(struct apk_cursor *c, struct apk_tok *t, enum apk_to
     c->p += n;
 }
 
+/* An invalid token keeps the rest of the string from where it starts, for apk_tail_cmp(). */
+static void apk_mark_tail(const struct apk_cursor *c, struct apk_tok *t, const unsigned char *start)
+{
+    if (t->type == APK_TOK_INVALID) {
+        t->value = start;
+        t->len = (size_t)(c->end - start);
+    }
+}
+
 static void apk_first(struct apk_cursor *c, struct apk_tok *t)
 {
+    const unsigned char *start = c->p;
     apk_take_digits(c, t, APK_TOK_FIRST_DIGIT);
+    apk_mark_tail(c, t, start);
 }
 
 /* Read the token after t (whose type says which tokens may follow) into t. */
-static void apk_next(struct apk_cursor *c, struct apk_tok *t)
+static void apk_next_raw(struct apk_cursor *c, struct apk_tok *t)
 {
     if (c->p == c->end) {
         t->type = APK_TOK_END;
@@ -141,6 +153,41 @@ invalid:
     t->type = APK_TOK_INVALID;
 }
 
+static void apk_next(struct apk_cursor *c, struct apk_tok *t)
+{
+    const unsigned char *start = c->p;
+    apk_next_raw(c, t);
+    apk_mark_tail(c, t, start);
+}
+
+/* Order of two invalid tails (where apk-tools would call the versions equal): digit runs
+ * compare as numbers and sort before any other byte, other bytes compare by value, and a
+ * tail that runs out first is the lower. So "1.9.5p1-r0" < "1.9.5p2-r0", as their authors
+ * meant, while every result apk-tools gives is kept. */
+static int apk_tail_cmp(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+    size_t i = 0, j = 0;
+    while (i < an && j < bn) {
+        bool da = ver_is_digit(a[i]), db = ver_is_digit(b[j]);
+        if (da && db) {
+            size_t ra = ver_digit_span(a + i, an - i), rb = ver_digit_span(b + j, bn - j);
+            int r = ver_num_cmp(a + i, ra, b + j, rb);
+            if (r)
+                return r;
+            i += ra;
+            j += rb;
+        } else if (da || db) {
+            return da ? -1 : 1;
+        } else if (a[i] != b[j]) {
+            return a[i] < b[j] ? -1 : 1;
+        } else {
+            i++;
+            j++;
+        }
+    }
+    return i < an ? 1 : (j < bn ? -1 : 0);
+}
+
 /* Compare the values of two tokens of the same type. */
 static int apk_tok_cmp(const struct apk_tok *a, const struct apk_tok *b)
 {
@@ -190,8 +237,10 @@ int apk_vercmp(struct str a, struct str b)
         apk_next(&ca, &ta);
         apk_next(&cb, &tb);
     }
-    if (ta.type == tb.type)
-        return 0; /* both ended, or both turned invalid at the same point */
+    if (ta.type == APK_TOK_END && tb.type == APK_TOK_END)
+        return 0;
+    if (ta.type == APK_TOK_INVALID && tb.type == APK_TOK_INVALID)
+        return apk_tail_cmp(ta.value, ta.len, tb.value, tb.len);
     if (ta.type == APK_TOK_SUFFIX && ta.suffix < APK_SUF_NONE)
         return -1;
     if (tb.type == APK_TOK_SUFFIX && tb.suffix < APK_SUF_NONE)

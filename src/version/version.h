@@ -22,9 +22,12 @@ int deb_version_check(struct str v, struct diag *d);
 
 /* Alpine: apk-tools' version ordering (digits, letter, _suffix (alpha beta pre rc < none <
  * cvs svn git hg p), ~hash, -rN). Returns <0, 0, >0. As in apk-tools, a '.'-component with
- * a leading zero compares as a string (1.05 < 1.1), and two strings that turn invalid at the
- * same token after equal leading tokens compare equal; unlike apk-tools (uint64) numbers of
- * any length compare exactly. */
+ * a leading zero compares as a string (1.05 < 1.1), and a string that breaks the format
+ * sorts below one that ends or goes on validly at that point. Where apk-tools calls two
+ * strings equal because both break the format at the same point, we order the rests
+ * (digit runs as numbers, before other bytes, which compare by value): real advisories
+ * hold such versions ("1.9.5p2-r0"). Unlike apk-tools (uint64), numbers of any length
+ * compare exactly. */
 int apk_vercmp(struct str a, struct str b);
 /* 0 when v matches number{.number}...{letter}{_suffix{number}}...{~hash}{-rN}, else
  * -ERR_VERSION with the offset of the first unexpected byte in d. */

@@ -382,14 +382,23 @@ TEST(version_apk_edges)
     /* numbers longer than 64 bits compare exactly */
     CMP(apk_vercmp, "1.0_pre20191002222144999999999", "1.0_pre20191002222145000000000", -1);
     CMP(apk_vercmp, "184467440737095516160", "184467440737095516161", -1);
-    /* invalid tails sort before the end; equal prefixes turning invalid are equal */
+    /* a tail that breaks the format sorts before the end and before valid tokens */
     CMP(apk_vercmp, "1.0bc", "1.0", 1); /* letter 'b' beats the end, then 'c' is invalid */
     CMP(apk_vercmp, "1.0_foo", "1.0", -1);
-    CMP(apk_vercmp, "1.0_foo", "1.0_bar", 0);
-    CMP(apk_vercmp, "1.0-x", "1.0_foo", 0);
+    CMP(apk_vercmp, "1.0_foo", "1.0-r0", -1);
     CMP(apk_vercmp, "", "1", -1);
+    /* two invalid tails at the same point (apk-tools: equal) are ordered naturally */
+    CMP(apk_vercmp, "1.9.5p1-r0", "1.9.5p2-r0", -1);
+    CMP(apk_vercmp, "1.9.5p10-r0", "1.9.5p9-r0", 1);
+    CMP(apk_vercmp, "0.8.21.r2", "0.8.21.r1", 1);
+    CMP(apk_vercmp, "1.0_foo", "1.0_bar", 1);
+    CMP(apk_vercmp, "1.0-x", "1.0_foo", -1);
+    CMP(apk_vercmp, "1.0_9", "1.0_a", -1); /* digit runs before other bytes */
+    CMP(apk_vercmp, "1.0_01", "1.0_1", 0);
+    CMP(apk_vercmp, "1.0_foo", "1.0_foox", -1);
     CMP(apk_vercmp, "", "", 0);
-    CMP(apk_vercmp, "a", "", 0);
+    CMP(apk_vercmp, "a", "", 1);
+    CMP(apk_vercmp, "a", "b", -1);
     CMP(apk_vercmp, "23_foo", "4_beta", 1);
     ASSERT_EQ(sgn(apk_vercmp(str_make("1.0\0", 4), str_from("1.0"))), -1);
     ASSERT_EQ(apk_vercmp(STR_NULL, STR_NULL), 0);

@@ -18,7 +18,13 @@ unless one of the two has a leading zero, in which case both compare as strings 
 1.05 < 1.1 and 1.05 < 1.050); the hash compares as a string; a version that stops where
 the other goes on is older, unless the other goes on with a pre-release suffix; a string
 that stops matching the format is older still at that point, and two strings that stop
-matching at the same point (after equal parts) are equal.
+matching at the same point (after equal parts) are equal in apk-tools.
+
+That last case happens in real advisories ("1.9.5p1-r0" against "1.9.5p2-r0"), so vigil
+refines it (this is our own rule, not apk-tools'): the rests of the two strings from the
+point where they stop matching are compared as sequences of digit runs (by value) and
+single other bytes (by value), a digit run below any other byte, and a rest that runs out
+first below the other. Every result apk-tools gives is kept.
 
 It is written as a sort key (a list of comparable tuples per version), unlike the C code's
 pairwise token stream, so the two do not share mistakes by construction.
@@ -46,12 +52,21 @@ _rev = re.compile(r"-r([0-9]+)")
 _STAGES = ["first", "dot", "letter", "suffix", "sufno", "hash", "rev"]
 
 
+_tail = re.compile(rb"[0-9]+|.", re.S)
+
+
+def tail_key(rest):
+    """Sort key of the rest of a string that stopped matching the format."""
+    b = rest.encode("utf-8", "surrogateescape")
+    return [(0, int(t)) if t[:1].isdigit() else (1, t[0]) for t in _tail.findall(b)]
+
+
 def parts(v):
     """List of (rank, value) tuples ending with an END or INVALID part."""
     out = []
     m = _first.match(v)
     if not m:
-        return [(R_INVALID, 0)]
+        return [(R_INVALID, tail_key(v))]
     out.append((R_FIRST, int(m.group(0))))
     pos = m.end()
     stage = "first"
@@ -89,7 +104,7 @@ def parts(v):
     else:
         out.append((R_END, 0))
         return out
-    out.append((R_INVALID, 0))
+    out.append((R_INVALID, tail_key(v[pos:])))
     return out
 
 
