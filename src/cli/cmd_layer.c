@@ -2,7 +2,6 @@
 /* vigil layer: debug the layer walk. `ls` streams one blob (any compression) and lists its
  * entries or counts them; `merge` applies blobs bottom to top and lists or looks up what is
  * visible in the merged filesystem. */
-#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
