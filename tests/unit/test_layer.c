@@ -753,6 +753,45 @@ TEST(rootfs_merge_semantics)
         layer_contents_release(&lc[i]);
 }
 
+static bool only_jars(const char *path, uint64_t size, void *ctx)
+{
+    (void)size;
+    (void)ctx;
+    size_t n = strlen(path);
+    return n > 4 && strcmp(path + n - 4, ".jar") == 0;
+}
+
+/* Files nobody is interested in are still recorded: a non-interesting regular file in an upper
+ * layer must hide an interesting file below the directory it replaces. */
+TEST(rootfs_uninteresting_files_still_hide)
+{
+    struct layer_contents lc[2];
+    struct diag d = { 0 };
+    for (int i = 0; i < 2; i++) {
+        char *path = fixture_path(i ? "merge1.tar" : "merge0.tar");
+        struct reader *f;
+        ASSERT_EQ(reader_file_open(path, &f, &d), 0);
+        free(path);
+        layer_contents_init(&lc[i]);
+        ASSERT_EQ(layer_collect(f, only_jars, NULL, NULL, &lc[i], &d), 0);
+        reader_close(f);
+    }
+    const struct layer_file *app = lc_find(&lc[1], "opt/app", LF_FILE);
+    ASSERT_TRUE(app && !app->data.ptr && !app->too_big);
+    struct rootfs *fs = rootfs_new();
+    rootfs_apply(fs, &lc[0], 0);
+    expect_file(fs, "opt/app/lib/dep.jar", "dep", "opt/app/lib/dep.jar", 0);
+    rootfs_apply(fs, &lc[1], 1);
+    expect_file(fs, "opt/app/lib/dep.jar", NULL, NULL, 0);
+    struct rootfs_hit hit;
+    ASSERT_EQ(rootfs_lookup(fs, "opt/app", &hit), 1); /* visible, content not kept */
+    ASSERT_TRUE(hit.file->data.ptr == NULL);
+    ASSERT_EQ(hit.file->size, 10);
+    rootfs_free(fs);
+    layer_contents_release(&lc[0]);
+    layer_contents_release(&lc[1]);
+}
+
 TEST(rootfs_files_become_directories)
 {
     struct layer_contents lc[2];
