@@ -490,14 +490,13 @@ static int read_member(struct dar_source *a, const struct dar_member *m, const c
                        struct buf *out, struct diag *d)
 {
     if (m->size > out->max)
-        return diag_set(d, -ERR_TOO_BIG, 0,
-                        "%s in archive '%s' is %llu bytes, more than the %zu allowed", what,
-                        a->path, (unsigned long long)m->size, out->max);
+        return diag_set(d, -ERR_TOO_BIG, 0, "%s is %llu bytes, more than the %zu allowed", what,
+                        (unsigned long long)m->size, out->max);
     if (buf_reserve(out, (size_t)m->size) != 0)
         return diag_set(d, -ERR_TOO_BIG, 0, "%s is too big", what);
     int rc = pread_full(a->fd, out->data + out->len, (size_t)m->size, m->offset);
     if (rc)
-        return diag_set(d, rc, 0, "cannot read %s in archive '%s': %s", what, a->path, err_str(rc));
+        return diag_set(d, rc, 0, "cannot read %s: %s", what, err_str(rc));
     out->len += (size_t)m->size;
     out->data[out->len] = '\0';
     return 0;
@@ -524,8 +523,7 @@ static int hash_member(struct dar_source *a, const struct dar_member *m, char *o
     free(tmp);
     if (rc) {
         sha256_release(&h);
-        return diag_set(d, rc, 0, "cannot read '%s' in archive '%s': %s", m->name, a->path,
-                        err_str(rc));
+        return diag_set(d, rc, 0, "cannot read '%s': %s", m->name, err_str(rc));
     }
     sha256_final(&h, raw);
     digest_format(raw, out);
@@ -575,16 +573,15 @@ static int choose_image(struct dar_source *a, const struct archive_manifest *am,
     *tag_out = NULL;
     if (r->index >= 0) {
         if ((size_t)r->index >= am->nimages)
-            return diag_set(d, -ERR_MANIFEST_UNKNOWN, 0,
-                            "archive '%s' has only %zu images, no @%ld", a->path, am->nimages,
-                            r->index);
+            return diag_set(d, -ERR_MANIFEST_UNKNOWN, 0, "the archive has only %zu images, no @%ld",
+                            am->nimages, r->index);
         return (int)r->index;
     }
     if (!r->sub) {
         if (am->nimages != 1)
             return diag_set(d, -ERR_MANIFEST_UNKNOWN, 0,
-                            "archive '%s' has %zu images: name one as docker-archive:FILE:NAME:TAG",
-                            a->path, am->nimages);
+                            "the archive has %zu images: name one as docker-archive:FILE:NAME:TAG",
+                            am->nimages);
         if (am->images[0].ntags)
             *tag_out = am->images[0].repo_tags[0];
         return 0;
@@ -617,7 +614,7 @@ static int choose_image(struct dar_source *a, const struct archive_manifest *am,
     docker_name_release(&want);
     if (found < 0)
         found = diag_set(d, -ERR_MANIFEST_UNKNOWN, 0,
-                         "no image tagged '%.64s' in archive '%s' (it has: %s%s)", r->sub, a->path,
+                         "no image tagged '%.64s' in the archive (it has: %s%s)", r->sub,
                          tags.len ? buf_cstr(&tags) : "no tags", tags_full ? ", ..." : "");
     buf_release(&tags);
     return found;
@@ -653,8 +650,7 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
     a->blobs.n = 0;
     const struct dar_member *mm = dar_lookup(&a->ix, "manifest.json");
     if (!mm) {
-        rc = diag_set(d, -ERR_NOT_FOUND, 0, "'%s' is not a docker-archive (no manifest.json)",
-                      a->path);
+        rc = diag_set(d, -ERR_NOT_FOUND, 0, "not a docker-archive (no manifest.json)");
         goto out;
     }
     rc = read_member(a, mm, "manifest.json", &mj, d);
@@ -672,8 +668,8 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
     /* config: its digest is the hash of the bytes; a name that claims a digest must agree */
     const struct dar_member *cm = dar_lookup(&a->ix, im->config);
     if (!cm) {
-        rc = diag_set(d, -ERR_BLOB_UNKNOWN, 0, "config '%.100s' is missing from archive '%s'",
-                      im->config, a->path);
+        rc = diag_set(d, -ERR_BLOB_UNKNOWN, 0, "config '%.100s' is missing from the archive",
+                      im->config);
         goto out;
     }
     rc = read_member(a, cm, "config", &cb, d);
@@ -682,8 +678,9 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
     source_digest_of(buf_str(&cb).ptr, cb.len, cdigest);
     if ((path_digest(im->config, true, claim) || path_digest(cm->name, true, claim)) &&
         strcmp(claim, cdigest) != 0) {
-        rc = diag_set(d, -ERR_DIGEST, 0, "config '%.100s' in archive '%s' has digest %s",
-                      im->config, a->path, cdigest);
+        rc = diag_set(d, -ERR_DIGEST, 0,
+                      "config '%.100s' does not match the digest its name claims (content is %s)",
+                      im->config, cdigest);
         goto out;
     }
     rc = image_config_parse(buf_str(&cb).ptr, cb.len, &cfg, d);
@@ -694,8 +691,7 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
         goto out;
     }
     if (cfg.ndiff_ids != im->nlayers) {
-        rc = diag_set(d, -ERR_MANIFEST_INVALID, 0,
-                      "archive '%s': config lists %zu diff_ids for %zu layers", a->path,
+        rc = diag_set(d, -ERR_MANIFEST_INVALID, 0, "config lists %zu diff_ids for %zu layers",
                       cfg.ndiff_ids, im->nlayers);
         goto out;
     }
@@ -707,8 +703,8 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
         const struct dar_member *lm = dar_lookup(&a->ix, im->layers[i]);
         char ldigest[DIGEST_STR_LEN + 1];
         if (!lm) {
-            rc = diag_set(d, -ERR_BLOB_UNKNOWN, 0, "layer '%.100s' is missing from archive '%s'",
-                          im->layers[i], a->path);
+            rc = diag_set(d, -ERR_BLOB_UNKNOWN, 0, "layer '%.100s' is missing from the archive",
+                          im->layers[i]);
             goto out;
         }
         const char *mt = sniff_layer(a, lm);
@@ -720,8 +716,8 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
              * the blob stream verify it */
             if (named && strcmp(ldigest, diff_id) != 0) {
                 rc = diag_set(d, -ERR_DIGEST, 0,
-                              "layer '%.100s' in archive '%s': its name says %s, config diff_id %s",
-                              im->layers[i], a->path, ldigest, diff_id);
+                              "layer '%.100s': its name says %s, config diff_id %s", im->layers[i],
+                              ldigest, diff_id);
                 goto out;
             }
             memcpy(ldigest, diff_id, DIGEST_STR_LEN + 1); /* sha256: checked above */
@@ -749,7 +745,7 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
     char *text = json_dumps(doc, JSON_COMPACT);
     BUG_ON(!text);
     if (buf_append_cstr(out, text) != 0)
-        rc = diag_set(d, -ERR_TOO_BIG, 0, "archive '%s': manifest too big", a->path);
+        rc = diag_set(d, -ERR_TOO_BIG, 0, "synthesised manifest too big");
     free(text);
     if (rc)
         goto out;
@@ -769,11 +765,10 @@ out:
 static int dar_get_manifest(struct image_source *s, const char *digest, struct buf *out,
                             char **media_type, struct diag *d)
 {
-    struct dar_source *a = (struct dar_source *)s;
+    (void)s;
     (void)out;
     (void)media_type;
-    return diag_set(d, -ERR_MANIFEST_UNKNOWN, 0, "archive '%s' holds no manifest %s", a->path,
-                    digest);
+    return diag_set(d, -ERR_MANIFEST_UNKNOWN, 0, "the archive holds no manifest %s", digest);
 }
 
 static int dar_open_blob(struct image_source *s, const char *digest, uint64_t size,
@@ -784,7 +779,7 @@ static int dar_open_blob(struct image_source *s, const char *digest, uint64_t si
     for (size_t i = 0; i < a->blobs.n; i++)
         if (strcmp(a->blobs.v[i].digest, digest) == 0)
             return member_reader(a, a->blobs.v[i].m, out, d);
-    return diag_set(d, -ERR_BLOB_UNKNOWN, 0, "blob %s is not in archive '%s'", digest, a->path);
+    return diag_set(d, -ERR_BLOB_UNKNOWN, 0, "blob %s is not in the archive", digest);
 }
 
 static void dar_destroy(struct image_source *s)
@@ -828,7 +823,7 @@ int docker_archive_new(const struct image_ref *parsed, const struct image_opts *
     struct diag td = { 0 };
     int rc = dar_index_build(fd, a->file_size, &a->ix, &td);
     if (rc) {
-        diag_set(d, rc, td.offset, "archive '%s': %s", a->path, td.msg);
+        diag_set(d, rc, td.offset, "bad archive: %s", td.msg);
         dar_destroy(&a->base);
         return rc;
     }

@@ -38,39 +38,34 @@ static int open_blob_fd(struct oci_source *o, const char *digest, int *fd, struc
     if (*fd >= 0)
         return 0;
     if (e == ENOENT)
-        return diag_set(d, -ERR_BLOB_UNKNOWN, 0, "blob %s is missing from layout '%s'", digest,
-                        o->dir);
-    return diag_set(d, -e, 0, "cannot open blob %s in layout '%s': %s", digest, o->dir,
-                    strerror(e));
+        return diag_set(d, -ERR_BLOB_UNKNOWN, 0, "blob %s is missing from the layout", digest);
+    return diag_set(d, -e, 0, "cannot open blob %s: %s", digest, strerror(e));
 }
 
-/* Read a whole file (relative to the layout) into out, capped by out->max. */
-static int read_whole(struct oci_source *o, int fd, const char *what, struct buf *out,
-                      struct diag *d)
+/* Read a whole open file (fd is consumed) into out, capped by out->max. */
+static int read_whole(int fd, const char *what, struct buf *out, struct diag *d)
 {
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return diag_set(d, -e, 0, "cannot stat %s in layout '%s': %s", what, o->dir, strerror(e));
+        return diag_set(d, -e, 0, "cannot stat %s: %s", what, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return diag_set(d, -ERR_CORRUPT, 0, "%s in layout '%s' is not a regular file", what,
-                        o->dir);
+        return diag_set(d, -ERR_CORRUPT, 0, "%s is not a regular file", what);
     }
     if ((uint64_t)st.st_size > out->max) {
         close(fd);
-        return diag_set(d, -ERR_TOO_BIG, 0,
-                        "%s in layout '%s' is %lld bytes, more than the %zu allowed", what, o->dir,
+        return diag_set(d, -ERR_TOO_BIG, 0, "%s is %lld bytes, more than the %zu allowed", what,
                         (long long)st.st_size, out->max);
     }
     struct reader *r = reader_fd_new(fd);
     int rc = reader_read_all(r, out);
     if (rc == -ERR_TOO_BIG)
-        diag_set(d, rc, 0, "%s in layout '%s' grew past %zu bytes", what, o->dir, out->max);
+        diag_set(d, rc, 0, "%s grew past %zu bytes", what, out->max);
     else if (rc)
-        diag_set(d, rc, 0, "cannot read %s in layout '%s': %s", what, o->dir, r->diag.msg);
+        diag_set(d, rc, 0, "cannot read %s: %s", what, r->diag.msg);
     reader_close(r);
     return rc;
 }
@@ -83,9 +78,9 @@ static int read_layout_file(struct oci_source *o, const char *name, struct buf *
         if (e == ENOENT)
             return diag_set(d, -ERR_NOT_FOUND, 0, "'%s' is not an OCI layout (no %s)", o->dir,
                             name);
-        return diag_set(d, -e, 0, "cannot open %s in layout '%s': %s", name, o->dir, strerror(e));
+        return diag_set(d, -e, 0, "cannot open %s: %s", name, strerror(e));
     }
-    return read_whole(o, fd, name, out, d);
+    return read_whole(fd, name, out, d);
 }
 
 static int oci_get_manifest(struct image_source *s, const char *digest, struct buf *out,
@@ -99,7 +94,7 @@ static int oci_get_manifest(struct image_source *s, const char *digest, struct b
         return rc;
     char what[DIGEST_STR_LEN + 16];
     snprintf(what, sizeof(what), "blob %s", digest);
-    return read_whole(o, fd, what, out, d);
+    return read_whole(fd, what, out, d);
 }
 
 static int oci_open_blob(struct image_source *s, const char *digest, uint64_t size,
@@ -151,20 +146,19 @@ static int oci_get_root(struct image_source *s, struct buf *out, char **media_ty
     if (rc) {
         char tmp[sizeof(d->msg)];
         memcpy(tmp, d->msg, sizeof(tmp));
-        diag_set(d, rc, d->offset, "index.json of layout '%s': %s", o->dir, tmp);
+        diag_set(d, rc, d->offset, "index.json: %s", tmp);
         goto out;
     }
     if (ix.kind != MANIFEST_OCI_INDEX) {
-        rc = diag_set(d, -ERR_MANIFEST_INVALID, 0, "index.json of layout '%s' is not an index",
-                      o->dir);
+        rc = diag_set(d, -ERR_MANIFEST_INVALID, 0, "index.json is not an index");
         goto out;
     }
 
     const struct descriptor *e = NULL;
     if (r->index >= 0) {
         if ((size_t)r->index >= ix.nentries) {
-            rc = diag_set(d, -ERR_MANIFEST_UNKNOWN, 0, "layout '%s' has only %zu images, no @%ld",
-                          o->dir, ix.nentries, r->index);
+            rc = diag_set(d, -ERR_MANIFEST_UNKNOWN, 0, "the layout has only %zu images, no @%ld",
+                          ix.nentries, r->index);
             goto out;
         }
         e = &ix.entries[r->index];
@@ -174,7 +168,7 @@ static int oci_get_root(struct image_source *s, struct buf *out, char **media_ty
                 continue;
             if (e) {
                 rc = diag_set(d, -ERR_MANIFEST_INVALID, 0,
-                              "layout '%s' has more than one image named '%s'", o->dir, r->sub);
+                              "the layout has more than one image named '%s'", r->sub);
                 goto out;
             }
             e = &ix.entries[i];
@@ -182,7 +176,7 @@ static int oci_get_root(struct image_source *s, struct buf *out, char **media_ty
         if (!e) {
             list_refs(&ix, refs, sizeof(refs));
             rc = diag_set(d, -ERR_MANIFEST_UNKNOWN, 0,
-                          "no image named '%.64s' in layout '%s' (it has: %s)", r->sub, o->dir,
+                          "no image named '%.64s' in the layout (it has: %s)", r->sub,
                           ix.nentries ? refs : "nothing");
             goto out;
         }
@@ -190,9 +184,9 @@ static int oci_get_root(struct image_source *s, struct buf *out, char **media_ty
         if (ix.nentries != 1) {
             list_refs(&ix, refs, sizeof(refs));
             rc = diag_set(d, -ERR_MANIFEST_UNKNOWN, 0,
-                          ix.nentries ? "layout '%s' has %zu images: name one as oci:DIR:REF (%s)"
-                                      : "layout '%s' has %zu images%s",
-                          o->dir, ix.nentries, ix.nentries ? refs : "");
+                          ix.nentries ? "the layout has %zu images: name one as oci:DIR:REF (%s)"
+                                      : "the layout has %zu images%s",
+                          ix.nentries, ix.nentries ? refs : "");
             goto out;
         }
         e = &ix.entries[0];

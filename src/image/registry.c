@@ -571,11 +571,13 @@ static int transport_error(struct reg_conn *c, const struct xfer *x, struct diag
 {
     const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
     int rc = x->result == CURLE_PARTIAL_FILE ? -ERR_TRUNCATED : -ERR_NETWORK;
-    return diag_set(d, rc, 0, "registry %s: GET %.200s: %s", c->host, url_path(x->url), why);
+    (void)c;
+    return diag_set(d, rc, 0, "%s (GET %.120s)", why, url_path(x->url));
 }
 
 /* An HTTP error status as a vigil error with the registry's own message. */
-static int http_error(struct reg_conn *c, const struct xfer *x, int not_found, struct diag *d)
+static int http_error(struct reg_conn *c, const struct xfer *x, int not_found, bool token,
+                      struct diag *d)
 {
     char msg[200] = "";
     int rc;
@@ -596,8 +598,9 @@ static int http_error(struct reg_conn *c, const struct xfer *x, int not_found, s
         rc = -ERR_NETWORK;
         break;
     }
-    return diag_set(d, rc, 0, "registry %s: GET %.160s: HTTP %ld%s%s", c->host, url_path(x->url),
-                    x->status, msg[0] ? " " : "", msg);
+    (void)c;
+    return diag_set(d, rc, 0, "%sHTTP %ld%s%s (GET %.120s)", token ? "token server: " : "",
+                    x->status, msg[0] ? " " : "", msg, url_path(x->url));
 }
 
 /* ---- authentication ---- */
@@ -611,8 +614,7 @@ static int fetch_token(struct reg_conn *c, const struct auth_challenge *ch,
     struct xfer *x = NULL;
     json_t *root = NULL;
     if (!ch->realm || !*ch->realm)
-        return diag_set(d, -ERR_UNAUTHORIZED, 0, "registry %s: Bearer challenge without a realm",
-                        c->host);
+        return diag_set(d, -ERR_UNAUTHORIZED, 0, "token flow: Bearer challenge without a realm");
     buf_init(&url, 16384);
     (void)buf_append_cstr(&url, ch->realm);
     char sep = strchr(ch->realm, '?') ? '&' : '?';
@@ -628,8 +630,7 @@ static int fetch_token(struct reg_conn *c, const struct auth_challenge *ch,
     }
     if (!url_scheme_allowed(c, buf_cstr(&url))) {
         rc = diag_set(d, -ERR_UNAUTHORIZED, 0,
-                      "registry %s: token realm '%.100s' is not an allowed https:// URL", c->host,
-                      ch->realm);
+                      "token realm '%.100s' is not an allowed https:// URL", ch->realm);
         goto out;
     }
     if (c->username)
@@ -637,11 +638,10 @@ static int fetch_token(struct reg_conn *c, const struct auth_challenge *ch,
     x = xfer_start(c, buf_cstr(&url), "Accept: application/json", basic, false, TOKEN_BODY_MAX);
     rc = xfer_wait_done(x);
     if (rc == 0 && x->result != CURLE_OK)
-        rc = x->too_big
-                 ? diag_set(d, -ERR_TOO_BIG, 0, "registry %s: token response too big", c->host)
-                 : transport_error(c, x, d);
+        rc = x->too_big ? diag_set(d, -ERR_TOO_BIG, 0, "token server: response too big")
+                        : transport_error(c, x, d);
     else if (rc == 0 && x->status != 200)
-        rc = http_error(c, x, -ERR_UNAUTHORIZED, d);
+        rc = http_error(c, x, -ERR_UNAUTHORIZED, true, d);
     if (rc)
         goto out;
     json_error_t je;
@@ -650,15 +650,13 @@ static int fetch_token(struct reg_conn *c, const struct auth_challenge *ch,
     if (!json_is_string(tok) || json_string_length(tok) == 0)
         tok = root ? json_object_get(root, "access_token") : NULL;
     if (!json_is_string(tok) || json_string_length(tok) == 0) {
-        rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "registry %s: token server answered without a token",
-                      c->host);
+        rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "token server: answered without a token");
         goto out;
     }
     const char *t = json_string_value(tok);
     for (const char *q = t; *q; q++)
         if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) {
-            rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "registry %s: token has invalid characters",
-                          c->host);
+            rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "token server: token has invalid characters");
             goto out;
         }
     free(c->auth);
@@ -685,16 +683,14 @@ static int conn_authenticate(struct reg_conn *c, const char *www_auth, struct di
     snprintf(scope, sizeof(scope), "repository:%s:pull", c->repo);
     if (auth_challenge_parse(www_auth, &ch) != 0)
         return diag_set(d, -ERR_UNAUTHORIZED, 0,
-                        "registry %s: authentication required but no usable WWW-Authenticate",
-                        c->host);
+                        "authentication required but no usable WWW-Authenticate");
     if (strcmp(ch.scheme, "bearer") == 0) {
         rc = fetch_token(c, &ch, scope, d);
     } else if (strcmp(ch.scheme, "basic") == 0) {
         if (!c->username)
-            rc = diag_set(d, -ERR_UNAUTHORIZED, 0,
-                          "registry %s: credentials required (use --creds USER:PASS)", c->host);
+            rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "credentials required (use --creds USER:PASS)");
         else if (c->auth && c->auth_is_basic)
-            rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "registry %s: credentials rejected", c->host);
+            rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "HTTP 401: credentials rejected");
         else {
             free(c->auth);
             c->auth = basic_header(c->username, c->password);
@@ -702,8 +698,7 @@ static int conn_authenticate(struct reg_conn *c, const char *www_auth, struct di
             rc = 0;
         }
     } else {
-        rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "registry %s: unsupported auth scheme '%.32s'",
-                      c->host, ch.scheme);
+        rc = diag_set(d, -ERR_UNAUTHORIZED, 0, "unsupported auth scheme '%.32s'", ch.scheme);
     }
     auth_challenge_release(&ch);
     return rc;
@@ -745,8 +740,7 @@ static int conn_probe(struct reg_conn *c, struct diag *d)
                               x->status);
             else if (x->status != 200)
                 rc = diag_set(d, x->status == 404 ? -ERR_NOT_FOUND : -ERR_NETWORK, 0,
-                              "registry %s: GET /v2/ answered HTTP %ld (not a registry?)", c->host,
-                              x->status);
+                              "GET /v2/ answered HTTP %ld (not a registry?)", x->status);
             if (rc == 0) {
                 c->probed = true;
                 log_debug("image", "registry %s reached over %s", c->host, schemes[i]);
@@ -774,8 +768,7 @@ static int reg_get(struct reg_conn *c, const char *path, const char *accept, boo
         x = xfer_start(c, url, accept, own ? c->auth : NULL, stream, max);
         rc = stream ? xfer_wait_headers(x) : xfer_wait_done(x);
         if (rc) {
-            rc = diag_set(d, rc, 0, "registry %s: GET %.200s: transfer failed", c->host,
-                          url_path(url));
+            rc = diag_set(d, rc, 0, "GET %.200s: transfer failed", url_path(url));
             break;
         }
         if (!x->headers_done) { /* failed before a response */
@@ -796,15 +789,14 @@ static int reg_get(struct reg_conn *c, const char *path, const char *accept, boo
             char *loc = NULL;
             curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
             if (!loc || ++redirects > MAX_REDIRECTS) {
-                rc = diag_set(d, -ERR_NETWORK, 0, "registry %s: GET %.160s: %s", c->host,
-                              url_path(url),
+                rc = diag_set(d, -ERR_NETWORK, 0, "GET %.160s: %s", url_path(url),
                               loc ? "too many redirects" : "redirect without Location");
                 break;
             }
             if (!url_scheme_allowed(c, loc)) {
                 rc = diag_set(d, -ERR_NETWORK, 0,
-                              "registry %s: GET %.120s: refusing redirect to plain-HTTP '%.60s'",
-                              c->host, url_path(url), loc);
+                              "GET %.120s: refusing redirect to plain-HTTP '%.60s'", url_path(url),
+                              loc);
                 break;
             }
             free(url);
@@ -816,12 +808,11 @@ static int reg_get(struct reg_conn *c, const char *path, const char *accept, boo
         if (x->status < 200 || x->status >= 300) {
             if (stream)
                 (void)xfer_wait_done(x); /* collect the (small) error body */
-            rc = http_error(c, x, not_found, d);
+            rc = http_error(c, x, not_found, false, d);
             break;
         }
         if (!stream && x->result != CURLE_OK) {
-            rc = x->too_big ? diag_set(d, -ERR_TOO_BIG, 0,
-                                       "registry %s: GET %.160s: response over %zu bytes", c->host,
+            rc = x->too_big ? diag_set(d, -ERR_TOO_BIG, 0, "GET %.160s: response over %zu bytes",
                                        url_path(url), max)
                             : transport_error(c, x, d);
             break;
@@ -948,7 +939,7 @@ static ssize_t http_read(struct reader *r, void *p, size_t n)
         if (rc == 0 && x->body.len == x->body_off && !x->done && !x->paused)
             rc = conn_wait(h->c);
         if (rc)
-            return diag_set(&r->diag, rc, 0, "registry %s: transfer failed", h->c->host);
+            return diag_set(&r->diag, rc, 0, "transfer failed");
     }
 }
 
