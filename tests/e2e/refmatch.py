@@ -30,7 +30,9 @@ Matching rules (each one a decision vigil must make the same way; see MatchOptio
   installed version over all matching entries of the record, "" when none.
 - one finding per (id, installed binary package): id = the record id when it is a CVE,
   else its lowest CVE alias, else the record id. Records with the same id from two files
-  (debian-cve and alpine overlap) are one record (the newest `modified` wins).
+  (debian-cve and alpine overlap, and the copies differ for some CVEs, e.g. CVE-2025-0725's
+  Debian:12 curl entry) are one record: the newest `modified` wins (ties: the file that sorts
+  first by name).
 - Debian `unimportant` urgency: skipped by default (include_unimportant=False): the Debian
   security team uses it for issues that are not security problems in Debian's build.
 - withdrawn records: skipped by default (include_withdrawn=False). (The current data has none.)
@@ -297,12 +299,11 @@ class VulnDB:
         return cls._cache[key]
 
     def __init__(self, family, vulndb):
-        files = {
-            "debian": [("osv/debian-cve.jsonl.gz", "debian-cve"),
-                       ("osv/debian-advisories.jsonl.gz", "debian-advisories")],
-            "alpine": [("osv/alpine.jsonl.gz", "alpine"), ("osv/debian-cve.jsonl.gz", "debian-cve")],
-            "redhat": [("osv/redhat.jsonl.gz", "redhat")],
-        }[family]
+        # every OSV file: the same id can be in several (per-CVE records carrying Debian and
+        # Alpine entries are in debian-cve and alpine, sometimes with different `modified`)
+        osv = os.path.join(vulndb, "osv")
+        files = [("osv/" + n, n[: -len(".jsonl.gz")]) for n in sorted(os.listdir(osv))
+                 if n.endswith(".jsonl.gz")]
         needle = {"debian": '"Debian:', "alpine": '"Alpine:',
                   "redhat": '"Red Hat:enterprise_linux:'}[family]
         recs = {}
