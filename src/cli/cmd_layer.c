@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/vec.h"
 #include "cli/cli.h"
 #include "image/decomp.h"
@@ -29,10 +30,11 @@ static void layer_usage(FILE *f)
                "       vigil layer merge [--interest GLOB]... [--lookup PATH]... "
                "[--prefix P] [LIMITS] BLOB...\n"
                "\n"
-               "ls lists a layer blob's entries (tab-separated: kind, size, path, link, kept);\n"
-               "--count prints totals only. merge applies the blobs bottom first and lists\n"
-               "the visible regular files (path, layer, size, kept) under --prefix, or\n"
-               "resolves each --lookup PATH. --interest keeps files whose path matches GLOB.\n"
+               "ls lists a layer blob's entries (tab-separated: kind, size, path, link, kept\n"
+               "and, for kept content, its SHA-256); --count prints totals only. merge\n"
+               "applies the blobs bottom first and lists the visible regular files (path,\n"
+               "layer, size, kept) under --prefix, or resolves each --lookup PATH.\n"
+               "--interest keeps the content of files whose path matches GLOB (fnmatch).\n"
                "LIMITS: --max-output BYTES (decompressed), --max-file BYTES (kept file).\n");
 }
 
@@ -170,8 +172,14 @@ static int layer_ls(struct layer_opts *o)
     } else {
         for (size_t i = 0; i < lc.files.n; i++) {
             const struct layer_file *f = &lc.files.v[i];
-            printf("%s\t%llu\t%s\t%s\t%s\n", kind_name(f->kind), (unsigned long long)f->size,
-                   f->path, f->link, kept_flag(f));
+            char hex[2 * SHA256_LEN + 1] = "";
+            if (f->data.ptr) {
+                unsigned char md[SHA256_LEN];
+                sha256_buf(f->data.ptr, f->data.len, md);
+                hex_encode(md, SHA256_LEN, hex);
+            }
+            printf("%s\t%llu\t%s\t%s\t%s%s%s\n", kind_name(f->kind), (unsigned long long)f->size,
+                   f->path, f->link, kept_flag(f), hex[0] ? "\t" : "", hex);
         }
     }
 out:
