@@ -251,6 +251,35 @@ class ScanImages(E.VigilCase):
         return QUICK_SCAN_IMAGES if E.QUICK else SCAN_IMAGES
 
 
+class ReferenceOracles(unittest.TestCase):
+    """The reference's own comparators answer as their oracles do (no vigil involved)."""
+
+    def test_dpkg(self):
+        c = refmatch.DpkgComparator()
+        self.assertEqual(c("1.0~rc1-1", "1.0-1"), -1)
+        self.assertEqual(c("1:0.9-1", "2.0-1"), 1)
+        self.assertEqual(c("7.88.1-10+deb12u5", "7.88.1-10+deb12u15"), -1)
+        self.assertEqual(c("2.9.14+dfsg-1.3~deb12u4", "2.9.14+dfsg-1.3~deb12u4"), 0)
+        self.assertEqual(c("1.0-1", "1.0-1+b1"), -1)
+
+    def test_rpm(self):
+        c = refmatch.RpmComparator()
+        self.assertEqual(c("0:7.76.1-26.el9", "0:7.76.1-26.el9_3.2"), -1)
+        self.assertEqual(c("1:3.0.7-24.el9", "0:9.9-1"), 1)
+        self.assertEqual(c("0:2.34-60.el9", "0:2.34-100.el9_4.2"), -1)
+
+    def test_apk_against_osv_dev(self):
+        """osv.dev's enumerated affected versions sort below the fix (first 200,000 pairs);
+        the only disagreements allowed are the known malformed versions in the data."""
+        n, bad = refmatch.selfcheck_apk(E.VULNDB, limit=200000)
+        self.assertGreater(n, 100000)
+        self.assertFalse([b for b in bad if b[1] not in ("irssi", "gcc")], bad[:10])
+        self.assertEqual(refmatch.apk_compare("1.36.1-r15", "1.36.1-r17"), -1)
+        self.assertEqual(refmatch.apk_compare("1.2.4_git20230717-r4", "1.2.4-r0"), 1)
+        self.assertEqual(refmatch.apk_compare("1.0_rc1", "1.0"), -1)
+        self.assertEqual(refmatch.apk_compare("1.05", "1.1"), -1)
+
+
 def _add_image_tests():
     for ref in (QUICK_SCAN_IMAGES if E.QUICK else SCAN_IMAGES):
         def t(self, ref=ref):
