@@ -14,9 +14,11 @@
 
 #include "base/xalloc.h"
 
-/* Compressed input is read in chunks of this size; large reads keep syscalls and ISA-L's
- * per-call set-up out of the profile. */
+/* Compressed input is read in chunks of up to this size; large reads keep syscalls and
+ * ISA-L's per-call set-up out of the profile. The buffer starts small and doubles while the
+ * reads fill it, so small blobs (and fuzzing) do not pay for a megabyte. */
 #define DECOMP_IN_CHUNK (1u << 20)
+#define DECOMP_IN_FIRST (64u << 10)
 /* The ratio guard only starts once this much output has been produced. */
 #define DECOMP_RATIO_FLOOR        (64ull << 20)
 #define DECOMP_DEFAULT_MAX_OUTPUT (16ull << 30)
@@ -27,7 +29,7 @@ struct decomp {
     struct reader *inner;
     enum compression kind;
     unsigned char *in;
-    size_t in_pos, in_len;
+    size_t in_cap, in_pos, in_len;
     unsigned long long in_off; /* compressed offset of in[0] */
     bool inner_eof;
     unsigned long long total_out;
@@ -86,8 +88,14 @@ static int refill(struct decomp *z)
     if (z->inner_eof)
         return 0;
     z->in_off += z->in_len;
+    if (z->in_len == z->in_cap && z->in_cap < DECOMP_IN_CHUNK) {
+        /* the last read filled the buffer: the stream is big, read more at a time */
+        z->in_cap *= 2;
+        free(z->in);
+        z->in = xmalloc(z->in_cap);
+    }
     z->in_pos = z->in_len = 0;
-    ssize_t got = reader_read(z->inner, z->in, DECOMP_IN_CHUNK);
+    ssize_t got = reader_read(z->inner, z->in, z->in_cap);
     if (got < 0)
         return (int)fail_inner(z, (int)got);
     if (got == 0) {
@@ -166,7 +174,7 @@ static int gzip_next_member(struct decomp *z)
                 z->in[0] = b;
                 z->in_pos = 0;
                 z->in_len = 1;
-                ssize_t got = reader_read(z->inner, z->in + 1, DECOMP_IN_CHUNK - 1);
+                ssize_t got = reader_read(z->inner, z->in + 1, z->in_cap - 1);
                 if (got < 0)
                     return (int)fail_inner(z, (int)got);
                 if (got == 0)
@@ -392,14 +400,15 @@ int decomp_open(struct reader *inner, const struct decomp_limits *lim, struct re
     struct decomp *z = xcalloc(1, sizeof(*z));
     z->base.ops = &decomp_ops;
     z->inner = inner;
-    z->in = xmalloc(DECOMP_IN_CHUNK);
+    z->in_cap = DECOMP_IN_FIRST;
+    z->in = xmalloc(z->in_cap);
     z->max_output = lim && lim->max_output ? lim->max_output : DECOMP_DEFAULT_MAX_OUTPUT;
     z->max_ratio = lim && lim->max_ratio ? lim->max_ratio : DECOMP_DEFAULT_RATIO;
     int rc = 0;
 
     /* Read until the magic (and a whole tar header, for plain tar) can be checked. */
     while (z->in_len < 512 && !z->inner_eof) {
-        ssize_t got = reader_read(inner, z->in + z->in_len, DECOMP_IN_CHUNK - z->in_len);
+        ssize_t got = reader_read(inner, z->in + z->in_len, z->in_cap - z->in_len);
         if (got < 0) {
             rc = (int)got;
             if (d)

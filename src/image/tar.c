@@ -15,8 +15,10 @@
 #include "base/xalloc.h"
 
 #define TAR_BLOCK 512u
-/* The stream is read in chunks of this size: the decompressor inflates straight into it. */
-#define TAR_BUF (1u << 20)
+/* The stream is read in chunks of up to this size: the decompressor inflates straight into
+ * it. The buffer starts small and doubles while reads fill it (small layers stay small). */
+#define TAR_BUF       (1u << 20)
+#define TAR_BUF_FIRST (64u << 10)
 /* Content reads at least this big bypass the buffer and go straight to the caller. */
 #define TAR_DIRECT_MIN (64u << 10)
 #define TAR_NAME_MAX   4096u
@@ -25,7 +27,8 @@
 struct tar {
     struct reader *r;
     unsigned char *buf;
-    size_t pos, len;
+    size_t cap, pos, len;
+    bool grow;                  /* the last read filled the buffer */
     unsigned long long buf_off; /* stream offset of buf[0] */
     bool eof;                   /* r returned 0 */
     bool io_failed;             /* r returned an error (which then passes through) */
@@ -98,7 +101,8 @@ struct tar *tar_new(struct reader *r)
 {
     struct tar *t = xcalloc(1, sizeof(*t));
     t->r = r;
-    t->buf = xmalloc(TAR_BUF);
+    t->cap = TAR_BUF_FIRST;
+    t->buf = xmalloc(t->cap);
     buf_init(&t->ext, TAR_PAX_MAX);
     t->content.ops = &content_ops;
     return t;
@@ -122,14 +126,19 @@ static int fill(struct tar *t)
     if (t->pos == t->len) {
         t->buf_off += t->len;
         t->pos = t->len = 0;
-    } else if (t->len == TAR_BUF || t->pos > TAR_BUF / 2) {
+    } else if (t->len == t->cap || t->pos > t->cap / 2) {
         size_t keep = t->len - t->pos;
         memmove(t->buf, t->buf + t->pos, keep);
         t->buf_off += t->pos;
         t->pos = 0;
         t->len = keep;
     }
-    ssize_t got = reader_read(t->r, t->buf + t->len, TAR_BUF - t->len);
+    if (t->grow && t->cap < TAR_BUF) {
+        t->cap *= 2;
+        t->buf = xrealloc(t->buf, t->cap);
+    }
+    size_t want = t->cap - t->len;
+    ssize_t got = reader_read(t->r, t->buf + t->len, want);
     if (got < 0) {
         t->io_failed = true;
         return (int)got;
@@ -138,6 +147,7 @@ static int fill(struct tar *t)
         t->eof = true;
         return 0;
     }
+    t->grow = (size_t)got == want;
     t->len += (size_t)got;
     return 1;
 }
