@@ -62,7 +62,8 @@ void dar_index_release(struct dar_index *ix)
         free(ix->m[i].link);
     }
     free(ix->m);
-    memset(ix, 0, sizeof(*ix));
+    ix->m = NULL;
+    ix->n = 0;
 }
 
 /* ---- tar headers ---- */
@@ -211,15 +212,19 @@ static int pax_parse(const char *data, size_t n, struct pax_overrides *x, uint64
 /* Read a member's content that holds metadata (pax records, GNU long names). */
 static int read_meta(int fd, uint64_t off, uint64_t size, size_t max, char **out, struct diag *d)
 {
-    if (size > max)
-        return diag_set(d, -ERR_TOO_BIG, off, "tar metadata member of %llu bytes at offset %llu",
-                        (unsigned long long)size, (unsigned long long)off);
+    *out = NULL;
+    if (size > max) {
+        diag_set(d, -ERR_TOO_BIG, off, "tar metadata member of %llu bytes at offset %llu",
+                 (unsigned long long)size, (unsigned long long)off);
+        return -ERR_TOO_BIG;
+    }
     char *p = xmalloc((size_t)size + 1);
     int rc = pread_full(fd, p, (size_t)size, off);
     if (rc) {
         free(p);
-        return diag_set(d, rc, off, "cannot read tar member at offset %llu: %s",
-                        (unsigned long long)off, err_str(rc));
+        diag_set(d, rc, off, "cannot read tar member at offset %llu: %s", (unsigned long long)off,
+                 err_str(rc));
+        return rc;
     }
     p[size] = '\0';
     *out = p;
@@ -663,7 +668,6 @@ static int dar_get_root(struct image_source *s, struct buf *out, char **media_ty
     if (rc < 0)
         goto out;
     const struct archive_image *im = &am.images[rc];
-    rc = 0;
 
     /* config: its digest is the hash of the bytes; a name that claims a digest must agree */
     const struct dar_member *cm = dar_lookup(&a->ix, im->config);

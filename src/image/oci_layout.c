@@ -87,7 +87,7 @@ static int oci_get_manifest(struct image_source *s, const char *digest, struct b
                             char **media_type, struct diag *d)
 {
     struct oci_source *o = (struct oci_source *)s;
-    int fd;
+    int fd = -1;
     (void)media_type; /* a layout says nothing beyond the index entry */
     int rc = open_blob_fd(o, digest, &fd, d);
     if (rc)
@@ -101,7 +101,7 @@ static int oci_open_blob(struct image_source *s, const char *digest, uint64_t si
                          struct reader **out, struct diag *d)
 {
     struct oci_source *o = (struct oci_source *)s;
-    int fd;
+    int fd = -1;
     (void)size;
     int rc = open_blob_fd(o, digest, &fd, d);
     if (rc)

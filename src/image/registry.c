@@ -94,7 +94,8 @@ static void base64_encode(const unsigned char *p, size_t n, struct buf *out)
         if (i + 2 < n)
             v |= p[i + 2];
         char q[4] = { tbl[(v >> 18) & 63], tbl[(v >> 12) & 63],
-                      i + 1 < n ? tbl[(v >> 6) & 63] : '=', i + 2 < n ? tbl[v & 63] : '=' };
+                      (char)(i + 1 < n ? tbl[(v >> 6) & 63] : '='),
+                      (char)(i + 2 < n ? tbl[v & 63] : '=') };
         (void)buf_append(out, q, 4);
     }
 }
@@ -335,7 +336,7 @@ static void printable_copy(char *out, size_t outn, const char *s, size_t n)
     size_t j = 0;
     for (size_t i = 0; i < n && j + 1 < outn; i++) {
         unsigned char c = (unsigned char)s[i];
-        out[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+        out[j++] = (char)((c < 0x20 || c == 0x7f) ? ' ' : c);
     }
     out[j] = '\0';
 }
@@ -861,6 +862,7 @@ static int get_manifest_ref(struct reg_source *r, const char *reference, struct 
     free(path);
     if (rc)
         return rc;
+    BUG_ON(!x);
     if (buf_append(out, x->body.data ? x->body.data : "", x->body.len) != 0)
         rc =
             diag_set(d, -ERR_TOO_BIG, 0, "manifest %s is more than %zu bytes", reference, out->max);
