@@ -761,8 +761,9 @@ class TestRegistryAuth(RegistryCase):
         self.assert_matches(self.inspect(arg, "--creds", "alice:s3cret:x"), want)
         self.assert_fetched(self.fetch(arg, "--creds", "alice:s3cret:x"), want)
         # every request after the probe carried the credentials
-        v2 = [a for m, path, a in p.requests if path.startswith("/v2/") and path != "/v2/"]
+        v2 = [a for _, path, a, _ in p.requests if path.startswith("/v2/") and path != "/v2/"]
         self.assertTrue(v2)
+        self.assertTrue(all(a and a.startswith("Basic ") for a in v2))
 
     def test_bearer_token_anonymous(self):
         p = self.proxy(mode="bearer", token_field="access_token")
@@ -772,8 +773,10 @@ class TestRegistryAuth(RegistryCase):
         self.assert_fetched(got, arm)
         scopes = {s for _, s, _ in p.token_requests}
         self.assertEqual(scopes, {"repository:multiarch:pull"})
-        # one token, reused for every request
+        # one token, reused for every request, and one connection for all of them (token
+        # server included: it is the same host here)
         self.assertEqual(len(p.token_requests), 1, p.token_requests)
+        self.assertEqual(len({port for _, _, _, port in p.requests}), 1, p.requests)
 
     def test_bearer_token_with_credentials(self):
         p = self.proxy(mode="bearer", user="bob", password="pw")

@@ -50,7 +50,7 @@ class AuthProxy:
         self.host = host
         self.lock = threading.Lock()
         self.token_requests = []      # (service, scope, had_basic)
-        self.requests = []            # (method, path, authorization header or None)
+        self.requests = []            # (method, path, authorization or None, client port)
         self.storage_auth_leaks = 0   # storage requests that carried Authorization
         self.storage_requests = 0
         self.server = None
@@ -129,7 +129,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         auth = self.headers.get("Authorization")
         with p.lock:
-            p.requests.append((self.command, url.path, auth))
+            p.requests.append((self.command, url.path, auth, self.client_address[1]))
         if url.path == "/token":
             return self._token(url)
         if url.path.startswith("/_storage/"):
