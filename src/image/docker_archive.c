@@ -819,6 +819,16 @@ int docker_archive_new(const struct image_ref *parsed, const struct image_opts *
         close(fd);
         return diag_set(d, -ERR_INVALID, 0, "archive '%s' is not a regular file", parsed->path);
     }
+    unsigned char magic[4] = { 0 };
+    if (st.st_size >= 4 && pread_full(fd, magic, 4, 0) == 0 &&
+        ((magic[0] == 0x1f && magic[1] == 0x8b) ||
+         (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd))) {
+        close(fd);
+        return diag_set(d, -ERR_UNSUPPORTED, 0,
+                        "archive '%s' is compressed (%s): decompress it first (docker save "
+                        "writes a plain tar)",
+                        parsed->path, magic[0] == 0x1f ? "gzip" : "zstd");
+    }
     struct dar_source *a = xcalloc(1, sizeof(*a));
     a->base.ops = &dar_ops;
     a->fd = fd;

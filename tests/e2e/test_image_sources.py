@@ -575,6 +575,10 @@ class TestDockerArchive(ImageCase):
         src.close()
         self.fails("inspect", "docker-archive:%s" % path2, want=("0" * 64, "missing"))
         self.fails("inspect", "docker-archive:%s/nope.tar" % self.tmp, want=("cannot open",))
+        gz_path = os.path.join(self.tmp, "compressed.tar.gz")
+        with open(path, "rb") as f, open(gz_path, "wb") as g:
+            g.write(gzip.compress(f.read(), mtime=0))
+        self.fails("inspect", "docker-archive:%s" % gz_path, want=("gzip", "decompress"))
 
 
 # ------------------------------------------------------------------ docker://
