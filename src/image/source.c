@@ -283,8 +283,7 @@ int image_source_resolve(struct image_source *s, struct image_info *out, struct 
     struct platform want = { 0 };
     char *mt = NULL, *claimed = NULL;
     char digest[DIGEST_STR_LEN + 1];
-    const struct descriptor *chosen = NULL; /* the index entry picked, if any */
-    struct descriptor chosen_copy = { 0 };
+    struct descriptor chosen_copy = { 0 }; /* platform of the index entry picked, if any */
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -298,16 +297,21 @@ int image_source_resolve(struct image_source *s, struct image_info *out, struct 
     rc = s->ops->get_root(s, &bytes, &mt, &claimed, &sd);
     if (rc)
         goto fail;
-    if (claimed) {
-        rc = source_verify_bytes(buf_str(&bytes).ptr, bytes.len, claimed, "manifest", &sd);
-        if (rc)
-            goto fail;
-    }
     source_digest_of(buf_str(&bytes).ptr, bytes.len, digest);
 
     for (int depth = 0;; depth++) {
         manifest_release(&m);
         rc = manifest_parse(buf_str(&bytes).ptr, bytes.len, mt, &m, &sd);
+        /* the source's claim about the top manifest: checked before anything in it is used,
+         * except that a schema 1 manifest (whose digest covers only part of it) is reported
+         * as what it is */
+        if (depth == 0 && claimed && rc != -ERR_UNSUPPORTED) {
+            int vrc = source_verify_bytes(buf_str(&bytes).ptr, bytes.len, claimed, "manifest", &sd);
+            if (vrc) {
+                rc = vrc;
+                goto fail;
+            }
+        }
         if (rc) {
             char tmp[sizeof(sd.msg)];
             memcpy(tmp, sd.msg, sizeof(tmp));
@@ -326,7 +330,7 @@ int image_source_resolve(struct image_source *s, struct image_info *out, struct 
         rc = index_select(&m, &want, &sd);
         if (rc < 0)
             goto fail;
-        chosen = &m.entries[rc];
+        const struct descriptor *chosen = &m.entries[rc];
         if (chosen->size > MANIFEST_MAX_BYTES) {
             rc = diag_set(&sd, -ERR_TOO_BIG, 0,
                           "manifest %s is %llu bytes, more than the %u allowed", chosen->digest,

@@ -791,6 +791,17 @@ class TestRegistryAuth(RegistryCase):
         self.assert_fetched(self.fetch(arg, "--creds", "bob:pw"), want)
         self.assertTrue(all(had for _, _, had in p.token_requests[-1:]))
 
+    def test_schema1_from_registry(self):
+        body = json.dumps({"schemaVersion": 1, "name": "old", "tag": "v1",
+                           "architecture": "amd64", "fsLayers": [{"blobSum": sha256(b"x")}],
+                           "history": [{"v1Compatibility": "{}"}],
+                           "signatures": [{"header": {}, "signature": "x", "protected": "y"}]},
+                          indent=3).encode()
+        p = self.proxy(mode="bearer", canned={"/v2/old/manifests/v1": (
+            "application/vnd.docker.distribution.manifest.v1+prettyjws", body,
+            [("Docker-Content-Digest", sha256(body[:-20]))])})
+        self.fails("inspect", "docker://%s/old:v1" % p.url, want=("schema 1", "unsupported"))
+
     def test_redirected_blobs_do_not_get_credentials(self):
         p = self.proxy(mode="bearer", redirect_blobs=True)
         arg = "docker://%s/alpine-synthetic:3.19.0" % p.url

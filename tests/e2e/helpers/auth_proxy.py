@@ -12,6 +12,9 @@ Modes:
           as {"token": ...} or, with token_field="access_token", {"access_token": ...}.
           A token only opens the repositories its scope names.
 
+canned: {path: (content_type, body, headers)} answers those paths itself (after the auth
+check), e.g. to serve a schema 1 manifest the upstream registry would refuse to store.
+
 With redirect_blobs=True, blob GETs that pass the auth check answer 307 with a Location on
 another host name (`localhost` when the client used 127.0.0.1, and the other way round) under
 /_storage/, which serves the blob without any authentication and records whether an
@@ -39,7 +42,7 @@ CHUNK = 1 << 16
 
 class AuthProxy:
     def __init__(self, upstream, mode="bearer", user=None, password=None,
-                 token_field="token", redirect_blobs=False, host="127.0.0.1"):
+                 token_field="token", redirect_blobs=False, host="127.0.0.1", canned=None):
         assert mode in ("basic", "bearer")
         self.upstream = upstream
         self.mode = mode
@@ -47,6 +50,7 @@ class AuthProxy:
         self.password = password
         self.token_field = token_field
         self.redirect_blobs = redirect_blobs
+        self.canned = dict(canned or {})
         self.host = host
         self.lock = threading.Lock()
         self.token_requests = []      # (service, scope, had_basic)
@@ -155,6 +159,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 if scope:
                     ch += ',scope="%s"' % scope
                 return self._unauthorized(ch)
+        if url.path in p.canned:
+            ctype, body, extra = p.canned[url.path]
+            return self._reply(200, body, [("Content-Type", ctype)] + list(extra))
         if p.redirect_blobs and "/blobs/sha256:" in url.path:
             host = self.headers.get("Host", p.url)
             other = host.replace("127.0.0.1", "localhost") if host.startswith("127.0.0.1") \
