@@ -117,9 +117,9 @@ static int drain(struct reader *r, unsigned long long *n)
 TEST(imgsrc_ref_oci_path_ends_at_first_colon)
 {
     struct image_ref r;
-    ASSERT_EQ(image_ref_parse("oci:/tmp/imgs:debian:bookworm-minbase", &r, NULL), 0);
+    ASSERT_EQ(image_ref_parse("oci:/srv/images:debian:bookworm-minbase", &r, NULL), 0);
     ASSERT_EQ(r.transport, TRANSPORT_OCI);
-    ASSERT_STREQ(r.path, "/tmp/imgs");
+    ASSERT_STREQ(r.path, "/srv/images");
     ASSERT_STREQ(r.sub, "debian:bookworm-minbase");
     ASSERT_EQ(r.index, -1);
     image_ref_release(&r);
@@ -144,9 +144,9 @@ TEST(imgsrc_ref_docker_archive)
 {
     struct image_ref r;
     struct diag d = { 0 };
-    ASSERT_EQ(image_ref_parse("docker-archive:/tmp/a.tar:alp:1", &r, NULL), 0);
+    ASSERT_EQ(image_ref_parse("docker-archive:/srv/a.tar:alp:1", &r, NULL), 0);
     ASSERT_EQ(r.transport, TRANSPORT_DOCKER_ARCHIVE);
-    ASSERT_STREQ(r.path, "/tmp/a.tar");
+    ASSERT_STREQ(r.path, "/srv/a.tar");
     ASSERT_STREQ(r.sub, "alp:1");
     image_ref_release(&r);
     ASSERT_EQ(image_ref_parse("docker-archive:a.tar", &r, NULL), 0);
@@ -236,7 +236,7 @@ TEST(imgsrc_ref_rejects_bad_names)
             test_fail(__FILE__, __LINE__, "accepted '%s'", bad[i]);
         ASSERT_TRUE(d.msg[0] != '\0');
     }
-    ASSERT_EQ(image_ref_parse("dir:/tmp/x", &r, &d), -ERR_UNSUPPORTED);
+    ASSERT_EQ(image_ref_parse("dir:/srv/x", &r, &d), -ERR_UNSUPPORTED);
     ASSERT_TRUE(strstr(d.msg, "unknown transport 'dir'") != NULL);
     /* 128-character tags are fine, 129 are not */
     char tag[200];
