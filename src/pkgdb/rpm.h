@@ -38,9 +38,15 @@ int rpm_parse_header(struct str blob, const char *db_path, struct arena *a, stru
  * database is copied, the committed transactions of the WAL are applied to the copy (frames
  * with matching salts and checksums up to the last commit frame; a WAL whose header does not
  * check out is ignored, as SQLite ignores it), the copy is marked as a rollback-journal
- * database and opened read-only with sqlite3_deserialize. Packages come in hnum order.
+ * database and opened read-only with sqlite3_deserialize (defensive mode, no triggers or
+ * views, values no longer than the image, a bound on VM steps). Packages come in hnum order.
+ * Known limit: Debian 12's SQLite 3.40 does not check a record's claimed length against the
+ * database size before allocating a buffer for it (later SQLite does), so a corrupt database
+ * can make SQLite malloc up to ~2 GiB briefly (never touched, freed at once) before it
+ * reports the corruption.
  * Returns 0, or (out unchanged, message in d): -ERR_TOO_BIG (over 512 MiB), -ERR_CORRUPT (not
- * SQLite, no Packages table, SQLite reports corruption, a blob that is not a valid header),
+ * SQLite, no Packages table, SQLite reports corruption, a WAL commit claiming more pages
+ * than the database and the log hold, a Packages.blob value that is not a BLOB),
  * -ERR_DB (another SQLite failure), or a header error from rpm_parse_header. */
 int rpm_parse_sqlite(struct str db_bytes, struct str wal_bytes, const char *db_path,
                      struct arena *a, struct pkg_list *out, struct diag *d);

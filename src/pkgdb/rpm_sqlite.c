@@ -46,7 +46,8 @@ static void wal_cksum(bool big, const unsigned char *p, size_t n, uint32_t *s0, 
 
 /* Apply the committed frames of `wal` to the database image *img (*len bytes, page size
  * pgsz), reallocating it when the database grew. A WAL that does not check out is ignored,
- * as SQLite ignores it. Returns 0 or -ERR_TOO_BIG. */
+ * as SQLite ignores it. Returns 0, -ERR_TOO_BIG, or -ERR_CORRUPT for a commit claiming pages
+ * that neither the database nor the log holds. */
 static int wal_apply(unsigned char **img, size_t *len, uint32_t pgsz, struct str wal,
                      struct diag *d)
 {
@@ -56,14 +57,14 @@ static int wal_apply(unsigned char **img, size_t *len, uint32_t pgsz, struct str
     uint32_t magic = pkgdb_be32(w);
     if ((magic & 0xfffffffeu) != 0x377f0682u || pkgdb_be32(w + 4) != WAL_VERSION ||
         pkgdb_be32(w + 8) != pgsz) {
-        log_debug("pkgdb", "msg=\"rpmdb.sqlite-wal ignored: bad header or page size\"");
+        log_debug("pkgdb", "rpmdb.sqlite-wal ignored: bad header or page size");
         return 0;
     }
     bool big = magic & 1;
     uint32_t s0 = 0, s1 = 0;
     wal_cksum(big, w, 24, &s0, &s1);
     if (s0 != pkgdb_be32(w + 24) || s1 != pkgdb_be32(w + 28)) {
-        log_debug("pkgdb", "msg=\"rpmdb.sqlite-wal ignored: header checksum\"");
+        log_debug("pkgdb", "rpmdb.sqlite-wal ignored: header checksum");
         return 0;
     }
     uint32_t salt1 = pkgdb_be32(w + 16), salt2 = pkgdb_be32(w + 20);
@@ -86,6 +87,14 @@ static int wal_apply(unsigned char **img, size_t *len, uint32_t pgsz, struct str
     }
     if (end == 0)
         return 0; /* nothing committed */
+    /* every page of the committed database is in the file or in the log, so it cannot have
+     * more pages than both together: a commit that says otherwise is a lie, and believing
+     * it would let a few bytes of WAL make us allocate hundreds of MiB */
+    uint64_t avail = *len / pgsz + (end - WAL_HDR) / frame;
+    if (db_pages > avail)
+        return diag_set(d, -ERR_CORRUPT, 0,
+                        "rpmdb.sqlite-wal: commit says %u pages, at most %llu exist", db_pages,
+                        (unsigned long long)avail);
     if ((uint64_t)db_pages * pgsz > PKGDB_MAX_DB)
         return diag_set(d, -ERR_TOO_BIG, 0, "rpmdb.sqlite-wal: database of %u pages is too big",
                         db_pages);
@@ -163,7 +172,10 @@ int rpm_parse_sqlite(struct str db_bytes, struct str wal_bytes, const char *db_p
     sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
     sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
     sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, (int *)NULL);
-    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, (int)RPM_HEADER_MAX + 1024);
+    /* no value can be longer than the database holding it: with that limit, a corrupt
+     * record length cannot make SQLite allocate more than the image's size */
+    sqlite3_limit(db, SQLITE_LIMIT_LENGTH,
+                  (int)(len < RPM_HEADER_MAX + 1024u ? len : RPM_HEADER_MAX + 1024u));
     sqlite3_progress_handler(db, (int)SQLITE_MAX_STEPS, steps_exceeded, NULL);
     src = sqlite3_deserialize(db, "main", img, (sqlite3_int64)len, (sqlite3_int64)len,
                               SQLITE_DESERIALIZE_READONLY);

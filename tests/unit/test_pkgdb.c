@@ -938,6 +938,62 @@ TEST(rpm_sqlite_wal_frames)
     arena_release(&a);
 }
 
+static uint32_t le32_at(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[3] << 24 | (uint32_t)u[2] << 16 | (uint32_t)u[1] << 8 | u[0];
+}
+
+static uint32_t be32_at(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+static void put_be32(char *p, uint32_t v)
+{
+    p[0] = (char)(v >> 24);
+    p[1] = (char)(v >> 16);
+    p[2] = (char)(v >> 8);
+    p[3] = (char)v;
+}
+
+/* A WAL commit frame that claims more pages than exist is refused, not believed: re-sign
+ * the real fixture's last (commit) frame with an absurd database size, per the WAL format's
+ * checksum (sqlite.org/fileformat2.html: s0 += x0 + s1; s1 += x1 + s0 over 32-bit words in
+ * the byte order the magic names, chained from the previous frame). */
+TEST(rpm_sqlite_wal_commit_beyond_data)
+{
+    struct arena a;
+    struct pkg_list l = { VEC_INIT };
+    struct diag d = { 0 };
+    arena_init(&a);
+    struct buf db, wal;
+    struct str sdb = load("rpmdb-wal.sqlite.gz", &db), swal = load("rpmdb-wal.sqlite-wal.gz", &wal);
+    uint32_t pgsz = be32_at(wal.data + 8);
+    bool big = be32_at(wal.data) & 1;
+    size_t frame = 24 + pgsz, nframes = (wal.len - 32) / frame;
+    ASSERT_TRUE(nframes >= 2);
+    char *last = wal.data + 32 + (nframes - 1) * frame, *prev = last - frame;
+    ASSERT_TRUE(be32_at(last + 4) != 0); /* the last frame commits */
+    put_be32(last + 4, 1000000);
+    uint32_t s0 = be32_at(prev + 16), s1 = be32_at(prev + 20);
+    for (size_t i = 0; i < 8 + pgsz; i += 8) {
+        const char *p = i < 8 ? last + i : last + 24 + (i - 8);
+        uint32_t x0 = big ? be32_at(p) : le32_at(p), x1 = big ? be32_at(p + 4) : le32_at(p + 4);
+        s0 += x0 + s1;
+        s1 += x1 + s0;
+    }
+    put_be32(last + 16, s0);
+    put_be32(last + 20, s1);
+    ASSERT_EQ(rpm_parse_sqlite(sdb, swal, "x", &a, &l, &d), -ERR_CORRUPT);
+    ASSERT_TRUE(strstr(d.msg, "1000000 pages") != NULL);
+    ASSERT_EQ(l.items.n, 0);
+    buf_release(&db);
+    buf_release(&wal);
+    arena_release(&a);
+}
+
 /* An SQLite image made on the spot with the given SQL. */
 static struct str make_sqlite(const char *sql, sqlite3_int64 *len)
 {
@@ -1028,12 +1084,6 @@ TEST(rpm_bdb_matches_librpm)
         arena_release(&a);
         buf_release(&b);
     }
-}
-
-static uint32_t le32_at(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    return (uint32_t)u[3] << 24 | (uint32_t)u[2] << 16 | (uint32_t)u[1] << 8 | u[0];
 }
 
 TEST(rpm_bdb_rejects)
