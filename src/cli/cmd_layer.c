@@ -60,7 +60,7 @@ static bool parse_bytes(const char *s, uint64_t *out)
 /* 0, 1 (error printed) or 2 (usage). */
 static int parse_opts(int argc, char **argv, bool merge, struct layer_opts *o)
 {
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc && argv[i]; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--count") == 0 && !merge) {

@@ -49,7 +49,7 @@ struct rootfs *rootfs_new(void)
     fs->root.kind = LF_DIR;
     fs->root.name = "";
     fs->tab_cap = 1024;
-    fs->tab = xcalloc(fs->tab_cap, sizeof(*fs->tab));
+    fs->tab = xcalloc(fs->tab_cap, sizeof(struct node *));
     return fs;
 }
 
@@ -85,7 +85,7 @@ static struct node *find(const struct rootfs *fs, const struct node *parent, con
 static void tab_grow(struct rootfs *fs)
 {
     size_t ncap = fs->tab_cap * 2;
-    struct node **nt = xcalloc(ncap, sizeof(*nt));
+    struct node **nt = xcalloc(ncap, sizeof(struct node *));
     for (size_t i = 0; i < fs->tab_cap; i++) {
         struct node *n = fs->tab[i];
         while (n) {
@@ -227,7 +227,7 @@ static int resolve(const struct rootfs *fs, struct rootfs *mut, int layer, const
             if (tl + 1 + rl + 1 > ROOTFS_WORK_MAX)
                 return -ENAMETOOLONG;
             char *dst = work[w ^ 1];
-            memcpy(dst, target, tl);
+            memcpy(dst, target, tl + 1);
             dst[tl] = '/';
             memcpy(dst + tl + 1, rest, rl + 1);
             w ^= 1;
@@ -439,12 +439,12 @@ static int walk_dir(struct walk *w, const struct node *dir, const char *partial,
         n++;
     if (!n)
         return 0;
-    const struct node **kids = xmalloc(n * sizeof(*kids));
+    const struct node **kids = xmalloc(n * sizeof(const struct node *));
     size_t k = 0;
     for (const struct node *c = dir->child; c; c = c->next)
         if (c->name_len >= plen && memcmp(c->name, partial, plen) == 0)
             kids[k++] = c;
-    qsort(kids, k, sizeof(*kids), node_cmp);
+    qsort(kids, k, sizeof(const struct node *), node_cmp);
     int rc = 0;
     for (size_t i = 0; i < k && !rc; i++) {
         const struct node *c = kids[i];

@@ -5,7 +5,6 @@
  * little more than decompressing it. */
 #include "tar.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -72,19 +71,16 @@ static int sticky(struct tar *t, struct diag *d)
     return t->err;
 }
 
-/* Record a sticky error with a formatted message. */
-__attribute__((format(printf, 4, 5))) static int tfail(struct tar *t, struct diag *d, int err,
-                                                       const char *fmt, ...)
+/* Make the error just put in errd sticky and hand it to the caller. */
+static int stick(struct tar *t, struct diag *d)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->errd.msg, sizeof(t->errd.msg), fmt, ap);
-    va_end(ap);
-    t->errd.err = err;
-    t->errd.offset = (size_t)stream_off(t);
-    t->err = err;
+    t->err = t->errd.err;
     return sticky(t, d);
 }
+
+/* Record a sticky error with a formatted message; evaluates to the error code. */
+#define tfail(t_, d_, e_, ...) \
+    (diag_set(&(t_)->errd, (e_), (size_t)stream_off(t_), __VA_ARGS__), stick((t_), (d_)))
 
 /* An error from the stream below: keep its code, prefix its message with where we were
  * (inside a member's content, or reading the headers after one). */

@@ -343,23 +343,23 @@ TEST(tar_basic_entries)
         struct diag d = { 0 };
         static const struct {
             const char *path;
-            enum tar_type type;
-            uint64_t size;
             const char *link;
+            uint64_t size;
+            enum tar_type type;
             uint32_t mode;
         } want[] = {
-            { "etc", TAR_DIR, 0, "", 0755 },
-            { "etc/os-release", TAR_FILE, 21, "", 0644 },
-            { "etc/passwd", TAR_FILE, 30, "", 0644 },
-            { "usr/share/doc", TAR_DIR, 0, "", 0755 },
-            { "usr/share/doc/readme", TAR_FILE, 1000, "", 0644 },
-            { "bin", TAR_SYMLINK, 0, "usr/bin", 0777 },
-            { "usr/bin", TAR_DIR, 0, "", 0755 },
-            { "usr/bin/tool", TAR_FILE, 20, "", 0644 },
-            { "usr/bin/tool-link", TAR_HARDLINK, 0, "usr/bin/tool", 0644 },
-            { "dev/null", TAR_OTHER, 0, "", 0644 },
-            { "run/fifo", TAR_OTHER, 0, "", 0644 },
-            { "empty", TAR_FILE, 0, "", 0644 },
+            { "etc", "", 0, TAR_DIR, 0755 },
+            { "etc/os-release", "", 21, TAR_FILE, 0644 },
+            { "etc/passwd", "", 30, TAR_FILE, 0644 },
+            { "usr/share/doc", "", 0, TAR_DIR, 0755 },
+            { "usr/share/doc/readme", "", 1000, TAR_FILE, 0644 },
+            { "bin", "usr/bin", 0, TAR_SYMLINK, 0777 },
+            { "usr/bin", "", 0, TAR_DIR, 0755 },
+            { "usr/bin/tool", "", 20, TAR_FILE, 0644 },
+            { "usr/bin/tool-link", "usr/bin/tool", 0, TAR_HARDLINK, 0644 },
+            { "dev/null", "", 0, TAR_OTHER, 0644 },
+            { "run/fifo", "", 0, TAR_OTHER, 0644 },
+            { "empty", "", 0, TAR_FILE, 0644 },
         };
         for (size_t k = 0; k < ARRAY_SIZE(want); k++) {
             ASSERT_EQ(tar_next(t, &e, &d), 1);
