@@ -434,11 +434,15 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
             x->body.len = 0;
             x->body_off = 0;
         }
-        if (x->body.len - x->body_off >= STREAM_WINDOW || buf_append(&x->body, p, n) != 0) {
-            x->paused = true;
-            return CURL_WRITEFUNC_PAUSE;
+        size_t unread = x->body.len - x->body_off;
+        if (unread < STREAM_WINDOW && buf_append(&x->body, p, n) == 0)
+            return n;
+        if (unread == 0) { /* a chunk that can never fit: pausing would wait forever */
+            x->too_big = true;
+            return 0;
         }
-        return n;
+        x->paused = true; /* the reader drains the window, then un-pauses */
+        return CURL_WRITEFUNC_PAUSE;
     }
     if (buf_append(&x->body, p, n) != 0) {
         x->too_big = true;

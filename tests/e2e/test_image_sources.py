@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -166,6 +167,26 @@ def tool(argv, timeout=TOOL_TIMEOUT):
         raise AssertionError("%s failed (%d): %s" % (" ".join(argv), p.returncode,
                                                      p.stderr.decode(errors="replace")[-2000:]))
     return p.stdout
+
+
+def peak_rss_kb(args):
+    """Run vigil with args to completion (bounded) and return its peak resident set in kB
+    (wait4's rusage of that one child). Linux carries the parent's peak across fork+exec, so
+    this is at least the test runner's own RSS (about 25 MB): compare two runs, and use blobs
+    well above that size."""
+    from vigil_e2e import VIGIL_BIN
+    p = subprocess.Popen([VIGIL_BIN] + args, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    timer = threading.Timer(VIGIL_TIMEOUT, p.kill)
+    timer.start()
+    try:
+        _, status, ru = os.wait4(p.pid, 0)
+    finally:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise AssertionError("vigil %s exited %d" % (" ".join(args), p.returncode))
+    return ru.ru_maxrss
 
 
 # ------------------------------------------------------------------ test base
@@ -655,6 +676,12 @@ class TestRegistry(RegistryCase):
         got = self.fetch("docker://%s/debian:bookworm-minbase" % self.registry)
         self.assert_fetched(got, want)
         self.assertGreater(got["totalBytes"], 10 << 20)
+        # streamed, not buffered: fetching a 50 MB layer costs about as much memory as fetching
+        # a 1 MB one (the difference allows for the read window and allocator slack)
+        big = peak_rss_kb(["image", "fetch", "docker://%s/debian:bookworm-minbase" % self.registry])
+        small = peak_rss_kb(["image", "fetch", "docker://%s/alpine-synthetic:3.19.0" %
+                             self.registry])
+        self.assertLess(big - small, 16 * 1024, "peak RSS %d kB vs %d kB" % (big, small))
 
     def test_oci_index_platforms(self):
         ref = "multiarch-synthetic:latest"
