@@ -66,10 +66,9 @@ static int emit(const struct stanza *s, const char *db_path, struct arena *a, st
     if (!s->have_pkg || s->pkg.len == 0)
         return diag_set(d, -ERR_CORRUPT, s->offset, "line %zu: stanza has no Package field",
                         s->line);
-    if (!s->have_status)
-        return 0; /* dpkg treats a missing Status as not-installed */
-
-    struct str st = s->status, want, eflag, state;
+    /* no Status: a distroless status.d file (the .deb's own control fields), installed */
+    struct str st = s->have_status ? s->status : STR_LIT("install ok installed");
+    struct str want, eflag, state;
     str_cut(&st, ' ', &want);
     str_cut(&st, ' ', &eflag);
     state = str_trim(st);

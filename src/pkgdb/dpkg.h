@@ -20,7 +20,9 @@
  * removal, not yet removed), since their files are present and scannable. Every other state
  * is skipped: config-files and not-installed (no files), half-installed, unpacked,
  * half-configured, triggers-awaited/pending, and any "reinstreq" error flag (dpkg itself does
- * not consider those installed). A stanza without a Status field is skipped too.
+ * not consider those installed). A stanza WITHOUT a Status field counts as installed: that is
+ * the distroless status.d format (each file is the .deb's control fields, `dpkg-deb --field`,
+ * which have no Status), while dpkg always writes Status into /var/lib/dpkg/status.
  *
  * Fields: Package, Version (kept exactly as written; epoch, upstream and revision are split
  * out), Architecture, Source ("name" or "name (version)"; the version becomes src_version,
@@ -34,7 +36,8 @@
  *   -ERR_CORRUPT   NUL byte, a line that is neither "Field: value", a continuation nor a
  *                  comment, a continuation without a field, a duplicate Package, Version or
  *                  Status field, a Status that is not three words, a stanza without Package
- *   -ERR_VERSION   an installed package without Version, or with a non-numeric epoch */
+ *   -ERR_VERSION   an installed package without Version, or with a non-numeric or too large
+ *                  (over 2^32-1) epoch */
 int dpkg_parse_status(struct str data, const char *db_path, struct arena *a, struct pkg_list *out,
                       struct diag *d);
 

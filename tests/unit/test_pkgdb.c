@@ -232,7 +232,7 @@ TEST(dpkg_edge_states_match_dpkg_query)
 TEST(dpkg_distroless_status_d)
 {
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/pkgdb/dpkg-status.d", test_data_dir());
+    snprintf(dir, sizeof(dir), "%s/pkgdb/dpkg-distroless", test_data_dir());
     DIR *dh = opendir(dir);
     ASSERT_TRUE(dh != NULL);
     struct arena a;
@@ -246,7 +246,7 @@ TEST(dpkg_distroless_status_d)
             continue;
         }
         char rel[600];
-        snprintf(rel, sizeof(rel), "dpkg-status.d/%s", e->d_name);
+        snprintf(rel, sizeof(rel), "dpkg-distroless/%s", e->d_name);
         struct buf b;
         struct diag d = { 0 };
         size_t before = l.items.n;
@@ -259,8 +259,8 @@ TEST(dpkg_distroless_status_d)
     }
     closedir(dh);
     ASSERT_EQ(files, 5);
-    ASSERT_EQ(skipped, 1); /* zlib1g.md5sums */
-    compare_dpkg(&l, "dpkg-status.d.truth", "var/lib/dpkg/status.d");
+    ASSERT_EQ(skipped, 2); /* base-files.md5sums, zlib1g.md5sums */
+    compare_dpkg(&l, "dpkg-distroless.truth", "var/lib/dpkg/status.d");
     VEC_FREE(&l.items);
     arena_release(&a);
 }
@@ -288,13 +288,14 @@ TEST(dpkg_format_details)
                        "Source: \r\n"
                        "\n\n\n"
                        "Package: nostatus\n"
-                       "Version: 1\n"
+                       "Version: 1:5-2\n"
+                       "Architecture: all\n"
                        "\n"
                        "Package: trigger\n"
                        "Status: install ok triggers-pending\n"
                        "Version: 1\n";
     ASSERT_EQ(dpkg_parse_status(str_from(text), "s", &a, &l, &d), 0);
-    ASSERT_EQ(l.items.n, 2);
+    ASSERT_EQ(l.items.n, 3);
     const struct pkg *z = &l.items.v[0];
     ASSERT_STREQ(z->name, "zero");
     ASSERT_STREQ(z->version, "0:1.2-3-4"); /* kept as written, explicit zero epoch too */
@@ -310,6 +311,11 @@ TEST(dpkg_format_details)
     ASSERT_STREQ(ns->version, "7");
     ASSERT_STREQ(ns->src_name, "nosource");
     ASSERT_STREQ(ns->arch, "");
+    /* no Status field at all (distroless status.d): installed */
+    const struct pkg *nst = &l.items.v[2];
+    ASSERT_STREQ(nst->name, "nostatus");
+    ASSERT_EQ(nst->epoch, 1);
+    ASSERT_STREQ(nst->src_version, "1:5-2");
     VEC_FREE(&l.items);
     arena_release(&a);
 }
@@ -329,6 +335,7 @@ TEST(dpkg_rejects_malformed)
         { "Package: a\nStatus: install ok installed\nStatus: install ok installed\n", -ERR_CORRUPT,
           "duplicate" },
         { "Status: install ok installed\nVersion: 1\n", -ERR_CORRUPT, "no Package" },
+        { "Package: a\nArchitecture: all\n", -ERR_VERSION, "no Version" }, /* no Status */
         { "Package: a\nStatus: install installed\nVersion: 1\n", -ERR_CORRUPT, "three words" },
         { "Package: a\nStatus: install ok installed\n", -ERR_VERSION, "no Version" },
         { "Package: a\nStatus: install ok installed\nVersion: x:1.0\n", -ERR_VERSION, "epoch" },

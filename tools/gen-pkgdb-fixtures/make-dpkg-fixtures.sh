@@ -1,11 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# dpkg fixtures and their truth files, from dpkg-query reading the same data:
-#  - dpkg-status.d/: a distroless-style /var/lib/dpkg/status.d built from the real bookworm
-#    status (extract-from-images.sh): one file per package named after it, one file holding
-#    two stanzas (libgcc-s1 with gcc-12-base), and a <pkg>.md5sums companion as distroless has
-#  - *.truth: one line per stanza (every state) as dpkg-query prints it:
+# dpkg fixtures and their truth files:
+#  - dpkg-distroless/: a distroless /var/lib/dpkg/status.d (the name avoids .gitignore's *.d)
+#    made as distroless makes it:
+#    the control fields of real bookworm .debs (`apt-get download`, then `dpkg-deb --field`),
+#    which carry NO Status field; one file per package named after it, except libgcc-s1,
+#    whose file also holds gcc-12-base's stanza (two stanzas in one file); and real
+#    <pkg>.md5sums companions (from the .deb control archive) for two of them
+#  - *.truth: one line per stanza:
 #      want eflag status \t package \t version \t arch \t source \t source version \t maintainer
+#    from dpkg-query --admindir over the status files, and from dpkg-deb --show over the .debs
+#    for status.d (whose packages are all installed: distroless writes nothing else)
 # dpkg-status-edge is hand-written (states, epochs, Source with a version, continuation lines,
 # lower-case field names); only its truth file is generated here.
 #   OUT  fixture directory (default tests/data/pkgdb)
@@ -21,23 +26,27 @@ truth() { # truth STATUSFILE
     dpkg-query --admindir="$W/adm" -W -f="$FMT" | LC_ALL=C sort
 }
 
-# stanza PKG: print the stanza of PKG from the bookworm status
-stanza() {
-    awk -v p="$1" 'BEGIN{RS=""; ORS="\n\n"} $0 ~ "(^|\n)Package: " p "\n" {print}' \
-        "$OUT/dpkg-status-bookworm"
-}
-
-D="$OUT/dpkg-status.d"
+D="$OUT/dpkg-distroless"
 rm -rf "$D" && mkdir -p "$D"
-for p in base-files libc6 zlib1g bash; do
-    stanza "$p" | sed '$d' >"$D/$p"   # one stanza, no trailing blank line
+(cd "$W" && apt-get download -q base-files libc6 zlib1g libgcc-s1 gcc-12-base tzdata 2>/dev/null)
+for deb in "$W"/*.deb; do
+    p=$(dpkg-deb --field "$deb" Package)
+    case $p in
+    gcc-12-base) continue ;; # goes into libgcc-s1's file below
+    libgcc-s1) { dpkg-deb --field "$deb"; echo; dpkg-deb --field "$W"/gcc-12-base_*.deb; } >"$D/$p" ;;
+    *) dpkg-deb --field "$deb" >"$D/$p" ;;
+    esac
+    case $p in
+    base-files | zlib1g) dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./md5sums >"$D/$p.md5sums" ;;
+    esac
 done
-{ stanza libgcc-s1; stanza gcc-12-base; } >"$D/libgcc-s1"
-# (companion file: distroless ships <pkg>.md5sums beside each stanza file; contents made up)
-printf '%s\n' "5e1b2ad8bd8d4b3b7e8ad0a5e2b7a1c9  usr/lib/x86_64-linux-gnu/libz.so.1.2.13" >"$D/zlib1g.md5sums"
-for f in base-files libc6 zlib1g bash libgcc-s1; do cat "$D/$f"; echo; done >"$W/joined"
+{
+    echo "# truth: dpkg-deb $(dpkg-deb --version | head -1 | sed 's/.* version //') --show over the .debs"
+    for deb in "$W"/*.deb; do
+        dpkg-deb -W --showformat='install ok installed\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\t${Maintainer}\n' "$deb"
+    done | LC_ALL=C sort
+} >"$OUT/dpkg-distroless.truth"
 
 truth "$OUT/dpkg-status-bookworm" >"$OUT/dpkg-status-bookworm.truth"
 truth "$OUT/dpkg-status-edge" >"$OUT/dpkg-status-edge.truth"
-truth "$W/joined" >"$OUT/dpkg-status.d.truth"
 wc -l "$OUT"/dpkg-*.truth

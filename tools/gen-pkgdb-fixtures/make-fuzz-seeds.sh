@@ -18,7 +18,7 @@ done
 
 # dpkg: the hand-written edge cases, one distroless file, the first stanzas of the real status
 cp "$T/dpkg-status-edge" "$C/dpkg/edge"
-cp "$T/dpkg-status.d/libgcc-s1" "$C/dpkg/status.d-two-stanzas"
+cp "$T/dpkg-distroless/libgcc-s1" "$C/dpkg/status.d-two-stanzas"
 awk 'BEGIN{RS=""; ORS="\n\n"} NR<=6' "$T/dpkg-status-bookworm" >"$C/dpkg/bookworm-head"
 printf 'Package: a\nStatus: install ok installed\nVersion: 1:2-3\nSource: s (1:2-2)\n' >"$C/dpkg/small"
 
