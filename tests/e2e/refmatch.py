@@ -36,6 +36,11 @@ Matching rules (each one a decision vigil must make the same way; see MatchOptio
 - Debian `unimportant` urgency: skipped by default (include_unimportant=False): the Debian
   security team uses it for issues that are not security problems in Debian's build.
 - withdrawn records: skipped by default (include_withdrawn=False). (The current data has none.)
+- Red Hat advisories (RHSA/RHBA/RHEA) name the CVEs they fix in `related`: by default
+  (redhat_ids="cve") each matching advisory gives one finding per related CVE (ECR names
+  findings by CVE), fixed-in = the advisory's fix, the lowest one when several advisories fix
+  the same CVE in the same package; an advisory without CVEs is reported under its own id.
+  redhat_ids="advisory" reports the advisory ids instead.
 - Debian DSA/DLA/DTSA advisories: ignored by default (debian_advisories="ignore"): each one
   only repeats fixes of CVEs the per-CVE records already carry. "separate" reports them under
   their own ids; "merge" reports one only for a package none of its related CVEs matched.
@@ -57,8 +62,10 @@ CMP_TIMEOUT = 600
 
 class MatchOptions:
     def __init__(self, include_unimportant=False, include_withdrawn=False,
-                 debian_advisories="ignore"):
+                 debian_advisories="ignore", redhat_ids="cve"):
         assert debian_advisories in ("ignore", "separate", "merge")
+        assert redhat_ids in ("cve", "advisory")
+        self.redhat_ids = redhat_ids
         self.include_unimportant = include_unimportant
         self.include_withdrawn = include_withdrawn
         self.debian_advisories = debian_advisories
@@ -479,17 +486,22 @@ def match(inventory, vulndb=DEFAULT_VULNDB, opts=None):
     findings = {}
     for (rid, pname, pver), f in per.items():
         rec = f["rec"]
-        fid = finding_id(rec)
-        k = (fid, pname, pver)
         fix = lowest(f["fixes"])
-        cur = findings.get(k)
-        if cur is None:
-            findings[k] = {"id": fid, "package": pname, "version": pver, "fixed": fix,
-                           "sourceName": f["pkg"]["sourceName"], "record_ids": {rid},
-                           "source": rec["_source"], "related": set(rec.get("related") or [])}
-        else:
-            cur["record_ids"].add(rid)
-            cur["fixed"] = lowest([x for x in (cur["fixed"], fix) if x])
+        ids = [finding_id(rec)]
+        if family == "redhat" and opts.redhat_ids == "cve":
+            cves = sorted({c for c in rec.get("related") or [] if c.startswith("CVE-")})
+            ids = cves or ids
+        for fid in ids:
+            k = (fid, pname, pver)
+            cur = findings.get(k)
+            if cur is None:
+                findings[k] = {"id": fid, "package": pname, "version": pver, "fixed": fix,
+                               "sourceName": f["pkg"]["sourceName"], "record_ids": {rid},
+                               "source": rec["_source"],
+                               "related": set(rec.get("related") or [])}
+            else:
+                cur["record_ids"].add(rid)
+                cur["fixed"] = lowest([x for x in (cur["fixed"], fix) if x])
 
     if family == "debian" and opts.debian_advisories == "merge":
         for k in list(findings):

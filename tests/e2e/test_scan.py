@@ -10,8 +10,10 @@ vigil. The vulnerability database is imported once per run from ../shared/vulndb
 Compared finding by finding: the set of (vulnerability id, package name, installed version,
 fixed-in version) from `--format enhanced-json`. Matching rules the reference asserts (vigil
 must match them): Debian `unimportant` entries are not reported; withdrawn records are not
-reported; DSA/DLA advisories are not reported separately (per-CVE records only); one finding per
-(CVE id or advisory id, installed binary package). Plus: specific CVEs fixed in the newer
+reported; DSA/DLA advisories are not reported separately (per-CVE records only); a Red Hat
+advisory gives one finding per CVE in its `related` list (fixed-in = the lowest advisory fix);
+one finding per (CVE id or advisory id, installed binary package); records with the same id in
+several files are one record, the newest `modified` wins. Plus: specific CVEs fixed in the newer
 curl/openssl/libxml2 builds on debian-vuln, nothing fixed-at-or-below-installed on minbase,
 --ignore-unfixed, --severity with --exit-code, the basic ECR JSON, and SARIF 2.1.0.
 
@@ -32,7 +34,7 @@ SCAN_IMAGES = ["debian-vuln:bookworm-oldpkgs", "debian:bookworm-minbase",
 QUICK_SCAN_IMAGES = ["debian-vuln:bookworm-oldpkgs", "alpine-synthetic:3.19.0",
                      "rocky-synthetic:9.3"]
 OPTIONS = refmatch.MatchOptions(include_unimportant=False, include_withdrawn=False,
-                                debian_advisories="ignore")
+                                debian_advisories="ignore", redhat_ids="cve")
 
 _REF = {}
 
