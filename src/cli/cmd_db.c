@@ -355,7 +355,7 @@ static int db_match(int argc, char **argv)
             }
             json_array_append_new(arr, fj);
         }
-        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(4));
         putchar('\n');
         json_decref(arr);
     }
@@ -424,9 +424,9 @@ static int db_bench(int argc, char **argv)
     }
     sqlite3_stmt *st;
     sqlite3_prepare_v2(sdb,
-                       "SELECT p.name, a.row FROM packages p JOIN ecosystems e ON e.id = p.eco"
-                       " JOIN affected a ON a.pkg = p.id WHERE e.name = ?1 OR e.name LIKE ?2"
-                       " ORDER BY p.name",
+                       "SELECT p.name, p.entries FROM packages p JOIN ecosystems e"
+                       " ON e.id = p.eco WHERE (e.name = ?1 OR e.name LIKE ?2)"
+                       " AND p.entries IS NOT NULL ORDER BY p.name",
                        -1, &st, NULL);
     char like[256];
     snprintf(like, sizeof(like), "%s::%%", eco);
@@ -442,19 +442,25 @@ static int db_bench(int argc, char **argv)
             VEC_PUSH(&pkgs, bp);
         }
         struct bench_pkg *bp = &pkgs.v[pkgs.n - 1];
-        size_t n = (size_t)sqlite3_column_bytes(st, 1);
-        struct bench_row r = { xmalloc(n ? n : 1), n };
-        memcpy(r.data, sqlite3_column_blob(st, 1), n);
-        VEC_PUSH(&rows, r);
-        bp->n_rows++;
-        /* installed versions: fixed versions seen in this package's rows */
-        const char *p = r.data;
-        for (size_t i = 1; i < n && bp->n_versions < 4;) {
-            char tag = p[i++];
-            size_t len = strnlen(p + i, n - i);
-            if (tag == 'f' && len)
-                bp->versions[bp->n_versions++] = xstrndup(p + i, len);
-            i += len + 1;
+        struct entry_iter it = { sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+                                 0 };
+        int64_t adv;
+        const void *rowp;
+        size_t n;
+        while (entry_next(&it, &adv, &rowp, &n) > 0) {
+            struct bench_row r = { xmalloc(n), n };
+            memcpy(r.data, rowp, n);
+            VEC_PUSH(&rows, r);
+            bp->n_rows++;
+            /* installed versions: fixed versions seen in this package's rows */
+            const char *p = r.data;
+            for (size_t i = 1; i < n && bp->n_versions < 4;) {
+                char tag = p[i++];
+                size_t len = strnlen(p + i, n - i);
+                if (tag == 'f' && len)
+                    bp->versions[bp->n_versions++] = xstrndup(p + i, len);
+                i += len + 1;
+            }
         }
     }
     sqlite3_finalize(st);

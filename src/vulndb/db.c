@@ -13,7 +13,8 @@
 static const char schema_sql[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE ecosystems(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE packages(id INTEGER PRIMARY KEY, eco INTEGER NOT NULL, name TEXT NOT NULL);"
+    "CREATE TABLE packages(id INTEGER PRIMARY KEY, eco INTEGER NOT NULL, name TEXT NOT NULL,"
+    " entries BLOB);"
     "CREATE UNIQUE INDEX packages_name ON packages(name, eco);"
     "CREATE TABLE advisories(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
     " kind INTEGER NOT NULL, modified TEXT NOT NULL, published TEXT NOT NULL, withdrawn TEXT,"
@@ -22,8 +23,6 @@ static const char schema_sql[] =
     " aliases TEXT NOT NULL DEFAULT '', pkgs BLOB);"
     "CREATE TABLE aliases(alias TEXT NOT NULL, adv INTEGER NOT NULL, PRIMARY KEY(alias, adv))"
     " WITHOUT ROWID;"
-    "CREATE TABLE affected(pkg INTEGER NOT NULL, adv INTEGER NOT NULL, seq INTEGER NOT NULL,"
-    " row BLOB NOT NULL, PRIMARY KEY(pkg, adv, seq)) WITHOUT ROWID;"
     "CREATE TABLE cve_info(cve TEXT NOT NULL, source TEXT NOT NULL, modified TEXT NOT NULL,"
     " published TEXT NOT NULL, cvss TEXT NOT NULL, description TEXT NOT NULL,"
     " PRIMARY KEY(cve, source)) WITHOUT ROWID;"
@@ -245,7 +244,6 @@ int vulndb_status_json(const char *path, json_t **out, struct diag *d)
                     " (SELECT COUNT(*) FROM advisories WHERE kind=2 AND withdrawn IS NULL)"
                     " AS secdb_documents,"
                     " (SELECT COUNT(*) FROM packages) AS packages,"
-                    " (SELECT COUNT(*) FROM affected) AS affected_rows,"
                     " (SELECT MAX(modified) FROM advisories WHERE kind=1) AS newest_modified,"
                     " (SELECT MAX(published) FROM advisories WHERE kind=1) AS newest_published",
                     row_to_fields, tmp, d);

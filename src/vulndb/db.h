@@ -4,8 +4,12 @@
  *
  * Layout (schema 1), designed for per-package lookups and a small file:
  *   ecosystems(id, name)                    "Debian:12", "Red Hat:enterprise_linux:9::baseos"
- *   packages(id, eco, name)                 one row per (ecosystem, package); never deleted,
- *                                           so change records can keep pointing at them
+ *   packages(id, eco, name, entries)        one row per (ecosystem, package); never deleted,
+ *                                           so change records can keep pointing at them.
+ *                                           entries: every affected entry for the package,
+ *                                           ordered by advisory, each "varint advisory id,
+ *                                           varint length, arow" (match.h); one lookup by
+ *                                           name fetches all a package needs
  *   advisories(id, name, kind, modified, published, withdrawn, source, keys, summary,
  *              vendor_severity, cvss, text, aliases, pkgs)
  *                                           one row per record id; text is "details NUL
@@ -13,11 +17,9 @@
  *                                           the dictionary of its source (see dicts); cvss
  *                                           lines are "version TAB vector TAB score TAB
  *                                           source"; aliases lists the alias rows and pkgs
- *                                           (varints) the packages of its affected rows, so
- *                                           both can be deleted through their primary keys
+ *                                           (LEB128 deltas) the packages holding its entries,
+ *                                           so both can be found without an index
  *   aliases(alias, adv)                     id, aliases, upstream and issue keys -> advisory
- *   affected(pkg, adv, seq, row)            the compact affected entries (match.h "arow"),
- *                                           clustered by package
  *   dicts(id, label, dict)                  zstd dictionaries for advisory text, one per
  *                                           source (trained on its first records)
  *   cve_info(cve, source, modified, published, cvss, description)

@@ -144,9 +144,8 @@ enum {
     S_UPD_ADV,
     S_INS_ALIAS,
     S_DEL_ALIAS,
-    S_INS_AFF,
-    S_SEL_AFF,
-    S_DEL_AFF,
+    S_SEL_ENTRIES,
+    S_SET_ENTRIES,
     S_INS_PKG,
     S_INS_ECO,
     S_INS_CHANGE,
@@ -158,12 +157,13 @@ enum {
     S_CVE_PKGS,
     S_SET_TEXT,
     S_INS_DICT,
+    S_SET_SOURCE,
     S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-    [S_SEL_ADV] = "SELECT id, modified, withdrawn, keys, vendor_severity, cvss, pkgs, aliases"
-                  " FROM advisories WHERE name = ?1",
+    [S_SEL_ADV] = "SELECT id, modified, withdrawn, keys, vendor_severity, cvss, pkgs, aliases,"
+                  " source FROM advisories WHERE name = ?1",
     [S_INS_ADV] = "INSERT INTO advisories(name, kind, modified, published, withdrawn, source,"
                   " keys, summary, vendor_severity, cvss, text, aliases, pkgs)"
                   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
@@ -172,10 +172,9 @@ static const char *const stmt_sql[S_COUNT] = {
                   " aliases=?12, pkgs=?13 WHERE id=?1",
     [S_INS_ALIAS] = "INSERT OR IGNORE INTO aliases(alias, adv) VALUES(?1, ?2)",
     [S_DEL_ALIAS] = "DELETE FROM aliases WHERE alias = ?1 AND adv = ?2",
-    [S_INS_AFF] = "INSERT OR REPLACE INTO affected(pkg, adv, seq, row) VALUES(?1,?2,?3,?4)",
-    [S_SEL_AFF] = "SELECT row FROM affected WHERE pkg = ?1 AND adv = ?2 ORDER BY seq",
-    [S_DEL_AFF] = "DELETE FROM affected WHERE pkg = ?1 AND adv = ?2",
-    [S_INS_PKG] = "INSERT INTO packages(eco, name) VALUES(?1, ?2)",
+    [S_SEL_ENTRIES] = "SELECT entries FROM packages WHERE id = ?1",
+    [S_SET_ENTRIES] = "UPDATE packages SET entries = ?2 WHERE id = ?1",
+    [S_INS_PKG] = "INSERT INTO packages(id, eco, name, entries) VALUES(?1, ?2, ?3, ?4)",
     [S_INS_ECO] = "INSERT INTO ecosystems(name) VALUES(?1)",
     [S_INS_CHANGE] = "INSERT INTO changes(import_id, advisory, kind, reason) VALUES(?1,?2,?3,?4)",
     [S_INS_CHANGE_PKG] = "INSERT OR IGNORE INTO change_pkgs(change, pkg) VALUES(?1, ?2)",
@@ -188,6 +187,7 @@ static const char *const stmt_sql[S_COUNT] = {
                    " WHERE al.alias = ?1",
     [S_SET_TEXT] = "UPDATE advisories SET text = ?2 WHERE id = ?1",
     [S_INS_DICT] = "INSERT INTO dicts(label, dict) VALUES(?1, ?2)",
+    [S_SET_SOURCE] = "UPDATE advisories SET source = ?2 WHERE id = ?1",
 };
 
 /* A source's text dictionary: texts are held back (their advisory rows written without text)
@@ -201,6 +201,33 @@ struct tdict {
     struct buf samples;
     VEC(size_t) sizes;
     VEC(int64_t) rows; /* advisory rowid per sample; 0 when a newer copy superseded it */
+};
+
+/* An entry added to a package in this run: advisory, and where its row bytes are in
+ * importer.added. */
+struct add_ent {
+    int64_t adv;
+    size_t off, len;
+};
+
+/* What this run does to one package's entry list (see db.h: packages.entries). */
+struct pkg_edit {
+    bool touched;
+    bool orig_loaded;
+    unsigned char *orig; /* entries as stored before this run (malloc'd; NULL = none) */
+    size_t orig_len;
+    struct i64_vec drop; /* advisories whose stored entries go */
+    VEC(struct add_ent) adds;
+};
+
+struct new_pkg {
+    int64_t id, eco;
+    const char *name; /* in importer.arena */
+};
+
+struct new_pkg_vec {
+    struct new_pkg *v;
+    size_t n, cap;
 };
 
 /* One affected row being written: package id, hash of its bytes, where its bytes are. */
@@ -226,7 +253,13 @@ struct importer {
     ZSTD_CCtx *cctx;
     VEC(struct new_row) new_rows;
     struct i64_vec pairs;
-    struct buf raw; /* a record's text before compression */
+    /* packages: edits of their entry lists, applied once at the end of the run */
+    struct pkg_edit *edits; /* indexed by package id */
+    size_t edits_cap;
+    int64_t next_pkg; /* ids of packages created in this run start here */
+    struct new_pkg_vec new_pkgs;
+    struct buf added; /* bytes of the entries added in this run */
+    struct buf raw;   /* a record's text before compression */
     /* current input, for warnings */
     const char *file;
     const char *label;
@@ -287,19 +320,17 @@ static int64_t eco_id(struct importer *im, const char *name, struct diag *d, int
     return s->val;
 }
 
-static int64_t pkg_id(struct importer *im, int64_t eco, const char *name, struct diag *d, int *err)
+/* The id of (ecosystem, name); new packages get the next id and are written at the end. */
+static int64_t pkg_id(struct importer *im, int64_t eco, const char *name)
 {
     buf_reset(&im->tmp);
     buf_printf(&im->tmp, "%lld\x1f%s", (long long)eco, name);
     struct kv_slot *s = kv_find(&im->pkgs, im->tmp.data, im->tmp.len, true, &im->arena);
     if (s->val >= 0)
         return s->val;
-    sqlite3_stmt *st = im->s[S_INS_PKG];
-    sqlite3_bind_int64(st, 1, eco);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if ((*err = step_done(im, st, "adding a package", d)) < 0)
-        return -1;
-    s->val = sqlite3_last_insert_rowid(im->db);
+    s->val = im->next_pkg++;
+    struct new_pkg np = { s->val, eco, arena_strdup(&im->arena, name) };
+    VEC_PUSH(&im->new_pkgs, np);
     return s->val;
 }
 
@@ -319,7 +350,10 @@ static int load_maps(struct importer *im, struct diag *d)
     rc = sqlite3_prepare_v2(im->db, "SELECT id, eco, name FROM packages", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return db_fail(im, rc, "reading packages", d);
+    im->next_pkg = 1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) >= im->next_pkg)
+            im->next_pkg = sqlite3_column_int64(st, 0) + 1;
         buf_reset(&im->tmp);
         buf_printf(&im->tmp, "%lld\x1f%s", (long long)sqlite3_column_int64(st, 1),
                    (const char *)sqlite3_column_text(st, 2));
@@ -679,11 +713,12 @@ static int record_change(struct importer *im, struct kv_slot *seen, const char *
 
 struct existing {
     int64_t id;
-    char modified[64];
+    char modified[128];
     bool withdrawn;
     uint64_t sig;        /* hash of keys, vendor severity and cvss: what findings depend on */
     struct i64_vec pkgs; /* packages of its affected rows */
     char *aliases;       /* '\n'-separated alias rows */
+    char source[128];    /* labels of the files it came from, comma-separated */
 };
 
 static void existing_release(struct existing *ex)
@@ -753,6 +788,8 @@ static int lookup_existing(struct importer *im, const char *name, struct existin
         pkgs_decode(sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6), &ex->pkgs);
         const char *al = (const char *)sqlite3_column_text(st, 7);
         ex->aliases = xstrdup(al ? al : "");
+        const char *src = (const char *)sqlite3_column_text(st, 8);
+        snprintf(ex->source, sizeof(ex->source), "%s", src ? src : "");
         rc = SQLITE_DONE;
     }
     sqlite3_reset(st);
@@ -799,16 +836,128 @@ static int write_advisory(struct importer *im, int64_t update_id, const char *na
     return 0;
 }
 
-/* Delete an advisory's affected and alias rows through their primary keys. */
+static struct pkg_edit *edit_of(struct importer *im, int64_t pkg)
+{
+    BUG_ON(pkg <= 0);
+    if ((size_t)pkg >= im->edits_cap) {
+        size_t ncap = im->edits_cap ? im->edits_cap : 4096;
+        while (ncap <= (size_t)pkg)
+            ncap *= 2;
+        im->edits = xreallocarray(im->edits, ncap, sizeof(*im->edits));
+        memset(im->edits + im->edits_cap, 0, (ncap - im->edits_cap) * sizeof(*im->edits));
+        im->edits_cap = ncap;
+    }
+    struct pkg_edit *e = &im->edits[pkg];
+    e->touched = true;
+    return e;
+}
+
+static uint64_t varint_get(const unsigned char *p, size_t n, size_t *i, bool *ok)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*i >= n) {
+            *ok = false;
+            return 0;
+        }
+        unsigned char c = p[(*i)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+    *ok = false;
+    return 0;
+}
+
+static int varint_put(struct buf *b, uint64_t v)
+{
+    int rc = 0;
+    do {
+        unsigned char c = v & 0x7f;
+        v >>= 7;
+        rc |= buf_putc(b, (char)(v ? c | 0x80 : c));
+    } while (v);
+    return rc;
+}
+
+/* The entry list of a package as stored before this run (loaded once). */
+static int edit_load(struct importer *im, int64_t pkg, struct pkg_edit *e, struct diag *d)
+{
+    if (e->orig_loaded)
+        return 0;
+    e->orig_loaded = true;
+    if (pkg >= im->next_pkg - (int64_t)im->new_pkgs.n)
+        return 0; /* created in this run */
+    sqlite3_stmt *st = im->s[S_SEL_ENTRIES];
+    sqlite3_bind_int64(st, 1, pkg);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) > 0) {
+        e->orig_len = (size_t)sqlite3_column_bytes(st, 0);
+        e->orig = xmalloc(e->orig_len);
+        memcpy(e->orig, sqlite3_column_blob(st, 0), e->orig_len);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(im, rc, "reading a package's entries", d);
+    return 0;
+}
+
+static bool i64_in(const struct i64_vec *v, int64_t x)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i] == x)
+            return true;
+    return false;
+}
+
+/* Walk the current entries of (pkg, adv): the stored ones unless dropped, then the ones added
+ * in this run. fn gets each row. */
+static int edit_current(struct importer *im, int64_t pkg, int64_t adv,
+                        void (*fn)(void *ctx, const void *row, size_t n), void *ctx, struct diag *d)
+{
+    struct pkg_edit *e = edit_of(im, pkg);
+    int rc = edit_load(im, pkg, e, d);
+    if (rc < 0)
+        return rc;
+    if (!i64_in(&e->drop, adv)) {
+        size_t i = 0;
+        bool ok = true;
+        while (ok && i < e->orig_len) {
+            int64_t a = (int64_t)varint_get(e->orig, e->orig_len, &i, &ok);
+            size_t len = (size_t)varint_get(e->orig, e->orig_len, &i, &ok);
+            if (!ok || len > e->orig_len - i)
+                break;
+            if (a == adv)
+                fn(ctx, e->orig + i, len);
+            i += len;
+        }
+    }
+    for (size_t k = 0; k < e->adds.n; k++)
+        if (e->adds.v[k].adv == adv)
+            fn(ctx, im->added.data + e->adds.v[k].off, e->adds.v[k].len);
+    return 0;
+}
+
+/* Remove an advisory's entries from a package: stored ones at the end of the run, ones added
+ * earlier in this run (an older copy of the same record) now. */
+static void edit_drop(struct importer *im, int64_t pkg, int64_t adv)
+{
+    struct pkg_edit *e = edit_of(im, pkg);
+    if (!i64_in(&e->drop, adv))
+        VEC_PUSH(&e->drop, adv);
+    size_t k = 0;
+    for (size_t i = 0; i < e->adds.n; i++)
+        if (e->adds.v[i].adv != adv)
+            e->adds.v[k++] = e->adds.v[i];
+    e->adds.n = k;
+}
+
+/* Delete an advisory's entries and alias rows. */
 static int drop_rows(struct importer *im, const struct existing *ex, struct diag *d)
 {
     int rc = 0;
-    for (size_t i = 0; i < ex->pkgs.n && rc == 0; i++) {
-        sqlite3_stmt *st = im->s[S_DEL_AFF];
-        sqlite3_bind_int64(st, 1, ex->pkgs.v[i]);
-        sqlite3_bind_int64(st, 2, ex->id);
-        rc = step_done(im, st, "deleting affected rows", d);
-    }
+    for (size_t i = 0; i < ex->pkgs.n; i++)
+        edit_drop(im, ex->pkgs.v[i], ex->id);
     for (const char *p = ex->aliases; *p && rc == 0;) {
         size_t n = strcspn(p, "\n");
         sqlite3_stmt *st = im->s[S_DEL_ALIAS];
@@ -822,28 +971,138 @@ static int drop_rows(struct importer *im, const struct existing *ex, struct diag
     return rc;
 }
 
+struct hash_ctx {
+    uint64_t hash;
+    bool any;
+};
+
+static void hash_row(void *ctx, const void *row, size_t n)
+{
+    struct hash_ctx *h = ctx;
+    h->hash = h->any ? fnv(row, n, h->hash ^ 0xff) : fnv(row, n, FNV_INIT);
+    h->any = true;
+}
+
+/* The current rows of an advisory as (pkg, hash), for change detection. */
 static int old_rows(struct importer *im, const struct existing *ex, struct pkg_hash_vec *out,
                     struct diag *d)
 {
     for (size_t i = 0; i < ex->pkgs.n; i++) {
-        sqlite3_stmt *st = im->s[S_SEL_AFF];
-        sqlite3_bind_int64(st, 1, ex->pkgs.v[i]);
-        sqlite3_bind_int64(st, 2, ex->id);
-        struct pkg_hash ph = { ex->pkgs.v[i], FNV_INIT };
-        int rc;
-        bool any = false;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const void *b = sqlite3_column_blob(st, 0);
-            size_t n = (size_t)sqlite3_column_bytes(st, 0);
-            ph.hash = any ? fnv(b, n, ph.hash ^ 0xff) : fnv(b, n, FNV_INIT);
-            any = true;
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return db_fail(im, rc, "reading affected rows", d);
+        struct hash_ctx h = { FNV_INIT, false };
+        int rc = edit_current(im, ex->pkgs.v[i], ex->id, hash_row, &h, d);
+        if (rc < 0)
+            return rc;
+        struct pkg_hash ph = { ex->pkgs.v[i], h.hash };
         VEC_PUSH(out, ph);
     }
     return 0;
+}
+
+/* Queue im->new_rows of adv (sorted by package) as additions to their packages. */
+static int write_rows(struct importer *im, int64_t adv, struct diag *d)
+{
+    for (size_t i = 0; i < im->new_rows.n; i++) {
+        const struct new_row *r = &im->new_rows.v[i];
+        struct add_ent ae = { adv, im->added.len, r->len };
+        if (buf_append(&im->added, im->rows.data + r->off, r->len) < 0)
+            return diag_set(d, -ERR_TOO_BIG, 0, "affected entries exceed %zu bytes", im->added.max);
+        VEC_PUSH(&edit_of(im, r->pkg)->adds, ae);
+    }
+    return 0;
+}
+
+static int add_ent_cmp(const void *x, const void *y)
+{
+    const struct add_ent *a = x, *b = y;
+    if (a->adv != b->adv)
+        return a->adv < b->adv ? -1 : 1;
+    return a->off < b->off ? -1 : (a->off > b->off);
+}
+
+/* Build a package's new entry list (stored entries minus dropped advisories, plus additions;
+ * ordered by advisory) into out. */
+static int edit_build(struct importer *im, struct pkg_edit *e, struct buf *out)
+{
+    buf_reset(out);
+    int rc = 0;
+    size_t i = 0;
+    bool ok = true;
+    while (ok && i < e->orig_len && rc == 0) {
+        size_t start = i;
+        int64_t a = (int64_t)varint_get(e->orig, e->orig_len, &i, &ok);
+        size_t len = (size_t)varint_get(e->orig, e->orig_len, &i, &ok);
+        if (!ok || len > e->orig_len - i)
+            break;
+        i += len;
+        if (!i64_in(&e->drop, a))
+            rc = buf_append(out, e->orig + start, i - start);
+    }
+    if (e->adds.n > 1)
+        qsort(e->adds.v, e->adds.n, sizeof(*e->adds.v), add_ent_cmp);
+    for (size_t k = 0; k < e->adds.n && rc == 0; k++) {
+        rc |= varint_put(out, (uint64_t)e->adds.v[k].adv);
+        rc |= varint_put(out, (uint64_t)e->adds.v[k].len);
+        rc |= buf_append(out, im->added.data + e->adds.v[k].off, e->adds.v[k].len);
+    }
+    return rc;
+}
+
+/* Write every package this run touched or created. */
+static int write_packages(struct importer *im, struct diag *d)
+{
+    struct buf blob;
+    buf_init(&blob, 1u << 30);
+    int rc = 0;
+    int64_t first_new = im->next_pkg - (int64_t)im->new_pkgs.n;
+    for (size_t i = 0; i < im->new_pkgs.n && rc == 0; i++) {
+        const struct new_pkg *np = &im->new_pkgs.v[i];
+        struct pkg_edit *e = (size_t)np->id < im->edits_cap ? &im->edits[np->id] : NULL;
+        if (e && edit_build(im, e, &blob) < 0) {
+            rc = diag_set(d, -ERR_TOO_BIG, 0, "package '%s' has too many entries", np->name);
+            break;
+        }
+        sqlite3_stmt *st = im->s[S_INS_PKG];
+        sqlite3_bind_int64(st, 1, np->id);
+        sqlite3_bind_int64(st, 2, np->eco);
+        sqlite3_bind_text(st, 3, np->name, -1, SQLITE_STATIC);
+        if (e && blob.len)
+            sqlite3_bind_blob(st, 4, blob.data, (int)blob.len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 4);
+        rc = step_done(im, st, "writing a package", d);
+    }
+    for (int64_t id = 1; id < first_new && (size_t)id < im->edits_cap && rc == 0; id++) {
+        struct pkg_edit *e = &im->edits[id];
+        if (!e->touched)
+            continue;
+        if ((rc = edit_load(im, id, e, d)) < 0)
+            break;
+        if (edit_build(im, e, &blob) < 0) {
+            rc = diag_set(d, -ERR_TOO_BIG, 0, "package %lld has too many entries", (long long)id);
+            break;
+        }
+        sqlite3_stmt *st = im->s[S_SET_ENTRIES];
+        sqlite3_bind_int64(st, 1, id);
+        if (blob.len)
+            sqlite3_bind_blob(st, 2, blob.data, (int)blob.len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 2);
+        rc = step_done(im, st, "writing a package", d);
+    }
+    buf_release(&blob);
+    return rc;
+}
+
+static void edits_release(struct importer *im)
+{
+    for (size_t i = 0; i < im->edits_cap; i++) {
+        free(im->edits[i].orig);
+        VEC_FREE(&im->edits[i].drop);
+        VEC_FREE(&im->edits[i].adds);
+    }
+    free(im->edits);
+    im->edits = NULL;
+    im->edits_cap = 0;
 }
 
 static int add_alias(struct importer *im, const char *alias, int64_t adv, struct diag *d)
@@ -852,25 +1111,6 @@ static int add_alias(struct importer *im, const char *alias, int64_t adv, struct
     sqlite3_bind_text(st, 1, alias, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, adv);
     return step_done(im, st, "writing an alias", d);
-}
-
-/* Write im->new_rows for adv (sorted by package, seq numbered per package). */
-static int write_rows(struct importer *im, int64_t adv, struct diag *d)
-{
-    int64_t seq = 0;
-    for (size_t i = 0; i < im->new_rows.n; i++) {
-        const struct new_row *r = &im->new_rows.v[i];
-        seq = (i && im->new_rows.v[i - 1].pkg == r->pkg) ? seq + 1 : 0;
-        sqlite3_stmt *st = im->s[S_INS_AFF];
-        sqlite3_bind_int64(st, 1, r->pkg);
-        sqlite3_bind_int64(st, 2, adv);
-        sqlite3_bind_int64(st, 3, seq);
-        sqlite3_bind_blob(st, 4, im->rows.data + r->off, (int)r->len, SQLITE_STATIC);
-        int rc = step_done(im, st, "writing an affected row", d);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
 }
 
 /* Queue one encoded row (in im->row) for package pkg; identical duplicates are dropped. */
@@ -1037,6 +1277,32 @@ out:
     return rc;
 }
 
+static bool label_listed(const char *list, const char *label)
+{
+    size_t n = strlen(label);
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, ",");
+        if (w == n && strncmp(p, label, n) == 0)
+            return true;
+        p += w;
+        if (*p)
+            p++;
+    }
+    return false;
+}
+
+static int add_label(struct importer *im, const struct existing *ex, struct diag *d)
+{
+    buf_reset(&im->tmp);
+    buf_printf(&im->tmp, "%s%s%s", ex->source, *ex->source ? "," : "", im->label);
+    if (im->tmp.len >= sizeof(ex->source))
+        return 0; /* the list is long enough */
+    sqlite3_stmt *st = im->s[S_SET_SOURCE];
+    sqlite3_bind_int64(st, 1, ex->id);
+    sqlite3_bind_text(st, 2, im->tmp.data, (int)im->tmp.len, SQLITE_STATIC);
+    return step_done(im, st, "recording a record's source", d);
+}
+
 /* Ids that can be alias rows: short, printable, no blanks (the lists are '\n'-joined). */
 static bool alias_ok(const char *s)
 {
@@ -1084,6 +1350,10 @@ static int process_osv(struct importer *im, void *root, struct diag *d)
             im->st->duplicates++;
         else
             im->st->unchanged++;
+        /* the same record in another file (osv.dev exports a record per ecosystem it
+         * touches): remember that file's label too */
+        if (osv_time_cmp(r.modified, ex.modified) == 0 && !label_listed(ex.source, im->label))
+            rc = add_label(im, &ex, d);
         goto out;
     }
 
@@ -1111,9 +1381,7 @@ static int process_osv(struct importer *im, void *root, struct diag *d)
         int64_t eco = eco_id(im, a->ecosystem, d, &rc);
         if (rc < 0)
             goto out;
-        int64_t pkg = pkg_id(im, eco, a->name, d, &rc);
-        if (rc < 0)
-            goto out;
+        int64_t pkg = pkg_id(im, eco, a->name);
         if (arow_encode(a, eco_family_of(a->ecosystem), NULL, 0, &im->row) < 0) {
             imp_warn(im, r.id, "affected[%zu] (%s %s) too large, skipped", i, a->ecosystem,
                      a->name);
@@ -1211,9 +1479,7 @@ static int process_secdb(struct importer *im, void *root, const char *raw, size_
         const struct secdb_fix *f = &doc.fixes[i];
         if (strcmp(f->version, "0") == 0)
             continue; /* never affected in this branch */
-        int64_t pkg = pkg_id(im, eco, f->name, d, &rc);
-        if (rc < 0)
-            break;
+        int64_t pkg = pkg_id(im, eco, f->name);
         struct osv_event ev[2] = { { OSV_EV_INTRODUCED, "0" }, { OSV_EV_FIXED, f->version } };
         struct osv_range rg = { OSV_RANGE_ECOSYSTEM, ev, 2 };
         struct osv_affected a = {
@@ -1574,7 +1840,7 @@ static int read_lines(struct importer *im, gzFile g, struct diag *d)
         const char *msg = gzerror(g, &zerr);
         if (zerr != Z_OK && zerr != Z_STREAM_END) {
             im->line = 0;
-            imp_warn(im, NULL, "read error after line %zu: %s (rest of file skipped)",
+            imp_warn(im, NULL, "read error after %zu documents: %s (rest of file skipped)",
                      (size_t)im->in->docs, zerr == Z_ERRNO ? strerror(errno) : msg);
             im->st->skipped++;
             im->in->skipped++;
@@ -1953,15 +2219,109 @@ static int prepare_all(struct importer *im, struct diag *d)
     return 0;
 }
 
+/* OSV records per ecosystem (distinct advisories over its packages' entries). */
+static int eco_stats(struct importer *im, struct diag *d)
+{
+    struct i64_vec secdb = VEC_INIT;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(im->db, "SELECT id FROM advisories WHERE kind <> 1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(im, rc, "counting records", d);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        VEC_PUSH(&secdb, sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        VEC_FREE(&secdb);
+        return db_fail(im, rc, "counting records", d);
+    }
+    /* (eco, adv) pairs in an open-addressing set */
+    size_t cap = 1 << 21, n = 0;
+    uint64_t *set = xcalloc(cap, sizeof(*set));
+    struct i64_vec counts = VEC_INIT;
+    rc = sqlite3_prepare_v2(im->db, "SELECT eco, entries FROM packages WHERE entries IS NOT NULL",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(im, rc, "counting records", d);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t eco = sqlite3_column_int64(st, 0);
+        const unsigned char *p = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1), i = 0;
+        bool ok = true;
+        while (ok && i < len) {
+            int64_t adv = (int64_t)varint_get(p, len, &i, &ok);
+            size_t rl = (size_t)varint_get(p, len, &i, &ok);
+            if (!ok || rl > len - i)
+                break;
+            i += rl;
+            if (i64_in(&secdb, adv) || eco <= 0 || eco > (1 << 24))
+                continue;
+            uint64_t key = (uint64_t)eco << 40 | (uint64_t)adv;
+            if ((n + 1) * 2 > cap) {
+                size_t ncap = cap * 2;
+                uint64_t *ns = xcalloc(ncap, sizeof(*ns));
+                for (size_t k = 0; k < cap; k++) {
+                    if (!set[k])
+                        continue;
+                    size_t j = (size_t)(set[k] * 0x9E3779B97F4A7C15ULL >> 17) & (ncap - 1);
+                    while (ns[j])
+                        j = (j + 1) & (ncap - 1);
+                    ns[j] = set[k];
+                }
+                free(set);
+                set = ns;
+                cap = ncap;
+            }
+            size_t j = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 17) & (cap - 1);
+            while (set[j] && set[j] != key)
+                j = (j + 1) & (cap - 1);
+            if (set[j])
+                continue;
+            set[j] = key;
+            n++;
+            VEC_GROW(&counts, (size_t)eco + 1);
+            while (counts.n <= (size_t)eco)
+                counts.v[counts.n++] = 0;
+            counts.v[eco]++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(im, rc, "counting records", d);
+        goto out;
+    }
+    rc = vdb_exec(im->db, "DELETE FROM eco_stats", d);
+    if (rc < 0)
+        goto out;
+    rc = sqlite3_prepare_v2(im->db, "INSERT INTO eco_stats(eco, records) VALUES(?1, ?2)", -1, &st,
+                            NULL);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(im, rc, "counting records", d);
+        goto out;
+    }
+    rc = 0;
+    for (size_t e = 1; e < counts.n && rc == 0; e++) {
+        if (!counts.v[e])
+            continue;
+        sqlite3_bind_int64(st, 1, (int64_t)e);
+        sqlite3_bind_int64(st, 2, counts.v[e]);
+        rc = step_done(im, st, "counting records", d);
+    }
+    sqlite3_finalize(st);
+out:
+    free(set);
+    VEC_FREE(&secdb);
+    VEC_FREE(&counts);
+    return rc;
+}
+
 static int finish_import(struct importer *im, const char *paths_text, const char *started,
                          struct diag *d)
 {
-    int rc = vdb_exec(im->db,
-                      "DELETE FROM eco_stats;"
-                      "INSERT INTO eco_stats(eco, records) SELECT p.eco, COUNT(DISTINCT a.adv)"
-                      " FROM affected a JOIN packages p ON p.id = a.pkg"
-                      " JOIN advisories v ON v.id = a.adv WHERE v.kind = 1 GROUP BY p.eco;",
-                      d);
+    int rc = write_packages(im, d);
+    if (rc == 0)
+        rc = eco_stats(im, d);
     if (rc < 0)
         return rc;
     if (!im->fresh) {
@@ -2026,6 +2386,9 @@ static void importer_release(struct importer *im)
     buf_release(&im->pkglist);
     VEC_FREE(&im->new_rows);
     VEC_FREE(&im->pairs);
+    edits_release(im);
+    VEC_FREE(&im->new_pkgs);
+    buf_release(&im->added);
     for (size_t i = 0; i < im->dicts.n; i++)
         tdict_release(&im->dicts.v[i]);
     VEC_FREE(&im->dicts);
@@ -2091,6 +2454,7 @@ int vulndb_import(const char *db_path, char *const *paths, size_t n, const struc
     buf_init(&im.raw, TEXT_MAX + 1);
     buf_init(&im.aliases, 64u << 20);
     buf_init(&im.pkglist, 64u << 20);
+    buf_init(&im.added, 1u << 30);
     im.cctx = ZSTD_createCCtx();
     char *tmp_path = NULL;
     if (rc < 0)

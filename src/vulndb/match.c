@@ -375,6 +375,32 @@ int arow_check(const void *row, size_t n, enum eco_family f, struct str version,
     return 0;
 }
 
+int entry_next(struct entry_iter *it, int64_t *adv, const void **row, size_t *len)
+{
+    if (it->off >= it->n)
+        return 0;
+    uint64_t v[2] = { 0, 0 };
+    for (int k = 0; k < 2; k++) {
+        int shift = 0;
+        for (;;) {
+            if (it->off >= it->n || shift > 56)
+                return -ERR_CORRUPT;
+            unsigned char c = it->p[it->off++];
+            v[k] |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+            if (!(c & 0x80))
+                break;
+        }
+    }
+    if (v[0] == 0 || v[0] > INT64_MAX || v[1] == 0 || v[1] > it->n - it->off)
+        return -ERR_CORRUPT;
+    *adv = (int64_t)v[0];
+    *row = it->p + it->off;
+    *len = (size_t)v[1];
+    it->off += (size_t)v[1];
+    return 1;
+}
+
 /* ---- ecosystem for an OS --------------------------------------------------------------- */
 
 const char *vulndb_ecosystem_for_os(const char *os_id, const char *version_id, struct arena *a)
@@ -590,8 +616,7 @@ int vulndb_open(const char *path, struct vulndb **out, struct diag *d)
         const char *sql;
     } stmts[] = {
         { offsetof(struct vulndb, st_pkg),
-          "SELECT p.eco, a.adv, a.row FROM packages p JOIN affected a ON a.pkg = p.id"
-          " WHERE p.name = ?1" },
+          "SELECT eco, entries FROM packages WHERE name = ?1 AND entries IS NOT NULL" },
         { offsetof(struct vulndb, st_adv),
           "SELECT name, kind, keys, summary, vendor_severity, cvss, source, published, modified"
           " FROM advisories WHERE id = ?1" },
@@ -640,6 +665,62 @@ void vulndb_close(struct vulndb *db)
     free(db->eco_selected);
     free(db->last_eco);
     free(db);
+}
+
+int vulndb_last_import(struct vulndb *db, int64_t *id, bool *was_build, struct diag *d)
+{
+    *id = 0;
+    *was_build = false;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->db, "SELECT id, mode FROM imports ORDER BY id DESC LIMIT 1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return vdb_error(db->db, rc, "reading imports", d);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        const char *mode = (const char *)sqlite3_column_text(st, 1);
+        *was_build = mode && strcmp(mode, "build") == 0;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : vdb_error(db->db, rc, "reading imports", d);
+}
+
+int vulndb_changes(struct vulndb *db, int64_t since_import,
+                   int (*fn)(void *ctx, const struct vulndb_change *c), void *ctx, struct diag *d)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->db,
+                                "SELECT c.import_id, c.advisory, c.kind, c.reason, e.name, p.name"
+                                " FROM changes c JOIN change_pkgs cp ON cp.change = c.id"
+                                " JOIN packages p ON p.id = cp.pkg"
+                                " JOIN ecosystems e ON e.id = p.eco"
+                                " WHERE c.import_id > ?1 ORDER BY c.id, e.name, p.name",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return vdb_error(db->db, rc, "reading changes", d);
+    sqlite3_bind_int64(st, 1, since_import);
+    int ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vulndb_change c = {
+            .import_id = sqlite3_column_int64(st, 0),
+            .advisory = (const char *)sqlite3_column_text(st, 1),
+            .kind = (const char *)sqlite3_column_text(st, 2),
+            .reason = (const char *)sqlite3_column_text(st, 3),
+            .ecosystem = (const char *)sqlite3_column_text(st, 4),
+            .package = (const char *)sqlite3_column_text(st, 5),
+        };
+        if (!c.advisory || !c.kind || !c.reason || !c.ecosystem || !c.package)
+            continue;
+        ret = fn(ctx, &c);
+        if (ret)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (!ret && rc != SQLITE_DONE)
+        return vdb_error(db->db, rc, "reading changes", d);
+    return ret;
 }
 
 void vulndb_get_stats(const struct vulndb *db, struct vulndb_stats *st)
@@ -1064,6 +1145,38 @@ static int str_ptr_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* "osv:<file label>" of the deciding record; a record found in several files (one per
+ * ecosystem it touches) names the file of the ecosystem being matched when it can. */
+static const char *source_label(enum eco_family fam, const struct adv_info *ai, struct arena *a)
+{
+    static const char *const fam_word[] = {
+        [ECO_OTHER] = "", [ECO_DEBIAN] = "debian", [ECO_ALPINE] = "alpine", [ECO_REDHAT] = "redhat"
+    };
+    if (ai->kind == ADV_SECDB)
+        return "alpine-secdb";
+    const char *list = ai->source, *pick = list;
+    size_t pick_len = strcspn(list, ",");
+    for (const char *p = list; *p && *fam_word[fam];) {
+        size_t w = strcspn(p, ",");
+        const char *hit = strstr(p, fam_word[fam]);
+        if (hit && hit < p + w) {
+            pick = p;
+            pick_len = w;
+            break;
+        }
+        p += w;
+        if (*p)
+            p++;
+    }
+    const char *prefix = ai->kind == ADV_OSV ? "osv:" : "";
+    size_t pl = strlen(prefix);
+    char *out = arena_alloc(a, pl + pick_len + 1);
+    memcpy(out, prefix, pl);
+    memcpy(out + pl, pick, pick_len);
+    out[pl + pick_len] = '\0';
+    return out;
+}
+
 static int build_finding(struct vulndb *db, enum eco_family fam, const struct pkg *pkg,
                          struct group *g, struct mrow *rows, struct arena *a, struct finding *fd,
                          bool *unimportant, struct diag *d)
@@ -1178,9 +1291,7 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
     fd->uri = link_for(fam, g->key, a);
     fd->published = text_src->kind == ADV_OSV ? text_src->published : deciding->published;
     fd->modified = text_src->kind == ADV_OSV ? text_src->modified : deciding->modified;
-    char src[128];
-    snprintf(src, sizeof(src), "%s%s", deciding->kind == ADV_OSV ? "osv:" : "", deciding->source);
-    fd->source = arena_strdup(a, src);
+    fd->source = source_label(fam, deciding, a);
     return 0;
 }
 
@@ -1229,31 +1340,41 @@ static int match_one(struct vulndb *db, enum eco_family fam, const struct pkg *p
         const struct eco_entry *e = eco_by_id(db, sqlite3_column_int64(st, 0), &ei);
         if (!e || !db->eco_selected[ei])
             continue;
-        const void *blob = sqlite3_column_blob(st, 2);
-        size_t bn = (size_t)sqlite3_column_bytes(st, 2);
-        struct arow_result res;
-        db->stats.rows++;
-        if (!blob || arow_check(blob, bn, fam, v, &res) < 0) {
+        const unsigned char *blob = sqlite3_column_blob(st, 1);
+        size_t bn = (size_t)sqlite3_column_bytes(st, 1);
+        struct entry_iter it = { blob, bn, 0 };
+        int64_t adv;
+        const void *row;
+        size_t row_len;
+        int er;
+        while ((er = entry_next(&it, &adv, &row, &row_len)) > 0) {
+            struct arow_result res;
+            db->stats.rows++;
+            if (arow_check(row, row_len, fam, v, &res) < 0) {
+                er = -1;
+                break;
+            }
+            struct mrow r = { .adv = adv, .eco_index = ei };
+            r.matched = res.affected;
+            r.urgency = res.urgency;
+            r.fixed = res.affected ? arena_strdup(scratch, res.fixed) : "";
+            if (res.n_keys) {
+                r.keys_override = true;
+                r.n_keys = res.n_keys;
+                r.keys = arena_alloc(scratch, res.n_keys * sizeof(*r.keys));
+                for (size_t k = 0; k < res.n_keys; k++)
+                    r.keys[k] = arena_strdup(scratch, res.keys[k]);
+            }
+            n_matched += r.matched;
+            VEC_PUSH(&rows, r);
+        }
+        if (er < 0) {
             rc = diag_set(d, -ERR_CORRUPT, 0,
-                          "vulnerability database: malformed affected row for '%s' (%s)", name,
-                          e->name);
+                          "vulnerability database: malformed entries for '%s' (%s)", name, e->name);
             sqlite3_reset(st);
             VEC_FREE(&rows);
             return rc;
         }
-        struct mrow r = { .adv = sqlite3_column_int64(st, 1), .eco_index = ei };
-        r.matched = res.affected;
-        r.urgency = res.urgency;
-        r.fixed = res.affected ? arena_strdup(scratch, res.fixed) : "";
-        if (res.n_keys) {
-            r.keys_override = true;
-            r.n_keys = res.n_keys;
-            r.keys = arena_alloc(scratch, res.n_keys * sizeof(*r.keys));
-            for (size_t k = 0; k < res.n_keys; k++)
-                r.keys[k] = arena_strdup(scratch, res.keys[k]);
-        }
-        n_matched += r.matched;
-        VEC_PUSH(&rows, r);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {

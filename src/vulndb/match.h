@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -72,6 +73,15 @@ struct arow_result {
 int arow_check(const void *row, size_t n, enum eco_family f, struct str version,
                struct arow_result *res);
 
+/* A package's entry list (db.h packages.entries): "varint advisory, varint length, arow"
+ * repeated. entry_next() returns 1 with the next entry, 0 at the end, -ERR_CORRUPT when the
+ * list is malformed (every length is checked against the list). */
+struct entry_iter {
+    const unsigned char *p;
+    size_t n, off;
+};
+int entry_next(struct entry_iter *it, int64_t *adv, const void **row, size_t *len);
+
 /* ---- matching -------------------------------------------------------------------------- */
 
 struct vulndb;
@@ -123,6 +133,26 @@ struct vulndb_stats {
     unsigned long long findings;
 };
 void vulndb_get_stats(const struct vulndb *db, struct vulndb_stats *st);
+
+/* ---- what imports changed (for the continuous rescans) ------------------------------------ */
+
+struct vulndb_change {
+    int64_t import_id;
+    const char *advisory;  /* record id; a CVE id for a severity-only change */
+    const char *kind;      /* "added", "changed", "removed" */
+    const char *reason;    /* "", "modified", "withdrawn", "severity:NVD", "severity:CISA" */
+    const char *ecosystem; /* one (ecosystem, package) pair the change touches */
+    const char *package;
+};
+
+/* The last import: its id (0 when none) and whether it built the database from scratch
+ * (a build records no per-record pairs: everything is new). */
+int vulndb_last_import(struct vulndb *db, int64_t *id, bool *was_build, struct diag *d);
+/* Call fn for every (change, pair) of the imports after since_import, oldest first; the
+ * strings live until fn returns. fn returning non-zero stops the walk (that value is
+ * returned). Imports older than the last 20 have had their changes pruned. */
+int vulndb_changes(struct vulndb *db, int64_t since_import,
+                   int (*fn)(void *ctx, const struct vulndb_change *c), void *ctx, struct diag *d);
 
 /* Severity from a vendor's word: Debian urgency ("low", "medium", "high"; "unimportant" ->
  * INFORMATIONAL), Red Hat ("Low", "Moderate", "Important", "Critical"), GHSA ("LOW",

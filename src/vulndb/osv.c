@@ -112,7 +112,8 @@ enum vin_kind vin_kind_of(const void *root)
         return VIN_CISA;
     if (json_object_get(o, "distroversion") && json_object_get(o, "packages"))
         return VIN_SECDB;
-    if (json_object_get(o, "id") && json_object_get(o, "modified"))
+    /* an "id" makes it an OSV record; a missing "modified" is reported as such later */
+    if (json_is_string(json_object_get(o, "id")))
         return VIN_OSV;
     return VIN_UNKNOWN;
 }
@@ -343,13 +344,8 @@ static bool range_parse(struct osv_record *r, const json_t *jr, size_t ai, size_
                 return false;
             }
         }
-        if (zero && e2->kind != OSV_EV_INTRODUCED && e2->kind != OSV_EV_LIMIT) {
-            REC_WARN(r,
-                     "affected[%zu].ranges[%zu].events[%zu]: '0' is only meaningful as "
-                     "'introduced', range skipped",
-                     ai, ri, i);
-            return false;
-        }
+        /* "fixed: 0" (Alpine's "never affected in this branch") is an empty range and
+         * evaluates as one; nothing to reject */
     }
     if (!has_introduced) {
         REC_WARN(r, "affected[%zu].ranges[%zu] has no 'introduced' event, range skipped", ai, ri);

@@ -25,7 +25,7 @@
 /* What a JSON document is, decided from its shape (never from the file name). */
 enum vin_kind {
     VIN_UNKNOWN = 0,
-    VIN_OSV = 1,   /* OSV record: "id" + "modified" */
+    VIN_OSV = 1,   /* OSV record: a string "id" (and none of the shapes below) */
     VIN_NVD = 2,   /* NVD 1.1 CVE item: "cve".CVE_data_meta + "impact" */
     VIN_CISA = 3,  /* CVE JSON 5: "cveMetadata" + "containers" */
     VIN_SECDB = 4, /* Alpine secdb: "distroversion" + "packages" */
