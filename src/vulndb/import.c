@@ -1358,8 +1358,10 @@ static int process_osv(struct importer *im, void *root, struct diag *d)
     }
 
     /* record-level data */
-    const char *keys[64];
-    size_t n_keys = record_keys(&r, keys, ARRAY_SIZE(keys));
+    /* an RHSA can fix a hundred CVEs: room for every id the record names */
+    size_t keys_cap = 1 + r.n_aliases + r.n_upstream + r.n_related;
+    const char **keys = arena_alloc(&r.arena, keys_cap * sizeof(*keys));
+    size_t n_keys = record_keys(&r, keys, keys_cap);
     buf_reset(&im->keys);
     for (size_t i = 0; i < n_keys; i++)
         buf_printf(&im->keys, "%s%s", i ? " " : "", keys[i]);
@@ -1485,7 +1487,12 @@ static int process_secdb(struct importer *im, void *root, const char *raw, size_
         struct osv_affected a = {
             .ecosystem = doc.ecosystem, .name = f->name, .ranges = &rg, .n_ranges = 1
         };
-        size_t nk = f->n_ids > 8 ? 8 : f->n_ids;
+        size_t nk = f->n_ids;
+        if (nk > AROW_MAX_KEYS) {
+            imp_warn(im, name, "%s %s: %zu ids, only the first %d kept", f->name, f->version, nk,
+                     AROW_MAX_KEYS);
+            nk = AROW_MAX_KEYS;
+        }
         if (arow_encode(&a, ECO_ALPINE, f->ids, nk, &im->row) < 0 || queue_row(im, pkg) < 0) {
             imp_warn(im, name, "%s %s: entry too large, skipped", f->name, f->version);
             continue;

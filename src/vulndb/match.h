@@ -49,8 +49,9 @@ int semver_cmp(struct str a, struct str b);
  *                        ids, such as Alpine secdb fixes; OSV rows take the ids of their
  *                        advisory instead)
  *   'u'                  Debian urgency, one digit (enum osv_urgency) */
-#define AROW_FORMAT 1
-#define AROW_MAX    (1u << 20) /* rows are capped at 1 MiB */
+#define AROW_FORMAT   1
+#define AROW_MAX      (1u << 20) /* rows are capped at 1 MiB */
+#define AROW_MAX_KEYS 32         /* 'k' items evaluated per row */
 
 /* Encode an affected entry. Events are sorted with cmp (when not NULL); explicit versions that
  * the ranges already cover are dropped (when cmp is known), the rest kept. keys may be NULL.
@@ -63,7 +64,7 @@ struct arow_result {
     bool by_version_list; /* matched an explicit version only */
     const char *fixed;    /* fix of the matching interval (points into the row); "" = none */
     enum osv_urgency urgency;
-    const char *keys[8]; /* 'k' items (pointers into the row) */
+    const char *keys[AROW_MAX_KEYS]; /* 'k' items (pointers into the row) */
     size_t n_keys;
 };
 

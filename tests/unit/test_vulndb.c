@@ -710,6 +710,15 @@ TEST(vulndb_match_redhat_alpine)
     ASSERT_STREQ(find_id(&m, "CVE-2023-48795")->source, "alpine-secdb");
     ASSERT_TRUE(find_id(&m, "CVE-2023-38408") == NULL);
     matched_release(&m);
+    /* a secdb line naming eleven CVEs (busybox 1.34.0-r0): every one of them */
+    p = mkpkg(PKG_APK, "busybox-binsh", "1.33.1-r0", "busybox", NULL);
+    ASSERT_EQ(match1(db, "Alpine:v3.19", &p, &o, &m), 0);
+    ASSERT_TRUE(find_id(&m, "CVE-2021-42374") != NULL);
+    ASSERT_TRUE(find_id(&m, "CVE-2021-42386") != NULL);
+    ASSERT_STREQ(find_id(&m, "CVE-2021-42386")->fixed_version, "1.34.0-r0");
+    ASSERT_TRUE(find_id(&m, "CVE-2021-28831") == NULL); /* fixed in 1.33.0-r5 */
+    ASSERT_TRUE(find_id(&m, "CVE-2021-42373") == NULL); /* "0": never affected */
+    matched_release(&m);
     arena_release(&a);
     free(db);
 }
