@@ -1487,13 +1487,15 @@ static int process_secdb(struct importer *im, void *root, const char *raw, size_
         struct osv_affected a = {
             .ecosystem = doc.ecosystem, .name = f->name, .ranges = &rg, .n_ranges = 1
         };
+        /* a row names at most AROW_MAX_KEYS ids: longer lines become several rows */
         size_t nk = f->n_ids;
-        if (nk > AROW_MAX_KEYS) {
-            imp_warn(im, name, "%s %s: %zu ids, only the first %d kept", f->name, f->version, nk,
-                     AROW_MAX_KEYS);
-            nk = AROW_MAX_KEYS;
+        bool ok = true;
+        for (size_t k0 = 0; k0 < nk && ok; k0 += AROW_MAX_KEYS) {
+            size_t take = nk - k0 < AROW_MAX_KEYS ? nk - k0 : AROW_MAX_KEYS;
+            ok = arow_encode(&a, ECO_ALPINE, f->ids + k0, take, &im->row) == 0 &&
+                 queue_row(im, pkg) == 0;
         }
-        if (arow_encode(&a, ECO_ALPINE, f->ids, nk, &im->row) < 0 || queue_row(im, pkg) < 0) {
+        if (!ok) {
             imp_warn(im, name, "%s %s: entry too large, skipped", f->name, f->version);
             continue;
         }

@@ -1089,9 +1089,8 @@ static int add_cve_info(struct vulndb *db, const char *cve, struct finding *fd,
 }
 
 /* Pick the severity: vendor rating, else CVSS v3.x, v4.0, v2 in the order the vectors were
- * added (most specific record first), else a multi-issue advisory's rating. */
-static void choose_severity(struct finding *fd, enum severity vendor, const char *vendor_word,
-                            enum severity fallback, const char *fallback_word)
+ * added (most specific record first), else UNDEFINED. */
+static void choose_severity(struct finding *fd, enum severity vendor, const char *vendor_word)
 {
     if (vendor != SEV_UNDEFINED) {
         fd->severity = vendor;
@@ -1118,12 +1117,6 @@ static void choose_severity(struct finding *fd, enum severity vendor, const char
             fd->vendor_severity = vendor_word ? vendor_word : "";
             return;
         }
-    }
-    if (fallback != SEV_UNDEFINED) {
-        fd->severity = fallback;
-        fd->vendor_severity = fallback_word;
-        fd->severity_source = "vendor";
-        return;
     }
     fd->severity = SEV_UNDEFINED;
     fd->severity_source = "none";
@@ -1191,8 +1184,8 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
     /* fixed: the highest fix among the deciding rows ("" only when none names one) */
     const char *fixed = "";
     enum osv_urgency urg = URG_NONE;
-    enum severity vendor = SEV_UNDEFINED, fallback = SEV_UNDEFINED;
-    const char *vendor_word = NULL, *fallback_word = NULL;
+    enum severity vendor = SEV_UNDEFINED;
+    const char *vendor_word = NULL;
     bool malicious = false;
     for (size_t h = 0; h < g->hits.n; h++) {
         const struct mrow *r = &rows[g->hits.v[h]];
@@ -1207,17 +1200,12 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
             urg = r->urgency;
         if (strncmp(r->ai->name, "MAL-", 4) == 0)
             malicious = true;
+        /* the advisory's own rating; an RHSA fixing several CVEs rates the advisory (its
+         * worst issue), and that is what Red Hat publishes in this data */
         enum severity s = severity_from_vendor(r->ai->vendor_severity);
-        if (s != SEV_UNDEFINED) {
-            if (row_rank(r, g->key) <= 1) {
-                if (s > vendor) {
-                    vendor = s;
-                    vendor_word = r->ai->vendor_severity;
-                }
-            } else if (s > fallback) {
-                fallback = s;
-                fallback_word = r->ai->vendor_severity;
-            }
+        if (s > vendor) {
+            vendor = s;
+            vendor_word = r->ai->vendor_severity;
         }
     }
     fd->fixed_version = fixed;
@@ -1278,7 +1266,7 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
         if (rc < 0)
             return rc;
     }
-    choose_severity(fd, vendor, vendor_word, fallback, fallback_word);
+    choose_severity(fd, vendor, vendor_word);
 
     const char *summary = text_src->kind == ADV_OSV ? text_src->summary : "";
     if (!*summary && !*details && deciding != text_src && deciding->kind == ADV_OSV)

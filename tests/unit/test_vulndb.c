@@ -353,6 +353,14 @@ TEST(vulndb_row_urgency_keys_and_corruption)
     ASSERT_EQ(r.urgency, URG_LOW);
     ASSERT_EQ(r.n_keys, 2);
     ASSERT_STREQ(r.keys[1], "CVE-2");
+    /* more 'k' items than a result holds: the row is fine, the extra ids are not reported */
+    const char *many[AROW_MAX_KEYS + 3];
+    for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+        many[i] = "CVE-X";
+    ASSERT_EQ(arow_encode(&a, ECO_ALPINE, many, ARRAY_SIZE(many), &b), 0);
+    ASSERT_EQ(arow_check(b.data, b.len, ECO_ALPINE, STR_LIT("1.1-r0"), &r), 0);
+    ASSERT_EQ(r.n_keys, AROW_MAX_KEYS);
+    ASSERT_EQ(arow_encode(&a, ECO_ALPINE, keys, 2, &b), 0);
     /* every truncation of a valid row is either valid or rejected, never read past */
     for (size_t n = 0; n < b.len; n++) {
         char *cut = xmalloc(n ? n : 1);
