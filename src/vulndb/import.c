@@ -35,9 +35,10 @@
 #define KEEP_IMPORTS   20 /* change records of this many imports are kept */
 #define MAX_REFS       16 /* references kept per record (the rest are in the source) */
 #define DICT_SIZE      (32u << 10)
-#define DICT_SAMPLES   2000       /* train a source's dictionary after this many texts */
-#define DICT_SAMPLE_MB (4u << 20) /* ... or this many bytes of them */
-#define DICT_MIN       64         /* fewer texts than this: no dictionary */
+#define DICT_SAMPLES   1000000     /* texts of a source held back for its dictionary */
+#define DICT_SAMPLE_MB (64u << 20) /* ... and bytes: a source's whole file, usually */
+#define DICT_TRAIN_MB  (4u << 20)  /* training uses an evenly spread subset this large */
+#define DICT_MIN       64          /* fewer texts than this: no dictionary */
 #define ZSTD_LEVEL     3
 
 /* ---- small string map (id -> value) ---------------------------------------------------- */
@@ -532,9 +533,23 @@ static int tdict_settle(struct importer *im, struct tdict *t, struct diag *d)
         return 0;
     t->settled = true;
     if (t->sizes.n >= DICT_MIN) {
+        /* train on every k-th text so that the whole file (oldest to newest record) is
+         * represented, within DICT_TRAIN_MB */
+        size_t stride = t->samples.len / DICT_TRAIN_MB + 1, off = 0, n_train = 0;
+        struct buf train;
+        buf_init(&train, DICT_TRAIN_MB + TEXT_MAX);
+        size_t *sizes = xcalloc(t->sizes.n / stride + 1, sizeof(*sizes));
+        for (size_t i = 0; i < t->sizes.n; i++) {
+            if (i % stride == 0 && buf_append(&train, t->samples.data + off, t->sizes.v[i]) == 0)
+                sizes[n_train++] = t->sizes.v[i];
+            off += t->sizes.v[i];
+        }
         void *dict = xmalloc(DICT_SIZE);
-        size_t dn = ZDICT_trainFromBuffer(dict, DICT_SIZE, t->samples.data, t->sizes.v,
-                                          (unsigned)t->sizes.n);
+        size_t dn = n_train >= DICT_MIN ? ZDICT_trainFromBuffer(dict, DICT_SIZE, train.data, sizes,
+                                                                (unsigned)n_train)
+                                        : (size_t)-1;
+        buf_release(&train);
+        free(sizes);
         if (!ZDICT_isError(dn)) {
             sqlite3_stmt *st = im->s[S_INS_DICT];
             sqlite3_bind_text(st, 1, t->label, -1, SQLITE_STATIC);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include "base/xalloc.h"
@@ -544,6 +545,10 @@ struct eco_entry {
 };
 
 struct vulndb {
+    char *path;
+    dev_t dev; /* the file opened: a rebuild renames a new one into place */
+    ino_t ino;
+    int data_version; /* PRAGMA data_version: moves when another connection commits */
     sqlite3 *db;
     sqlite3_stmt *st_pkg, *st_adv, *st_text, *st_byname, *st_cve, *st_dict;
     ZSTD_DCtx *dctx;
@@ -601,16 +606,54 @@ static int load_ecosystems(struct vulndb *db, struct diag *d)
     return 0;
 }
 
-int vulndb_open(const char *path, struct vulndb **out, struct diag *d)
+static int data_version(sqlite3 *db)
 {
-    *out = NULL;
-    sqlite3 *sdb;
-    int rc = vdb_open(path, false, &sdb, d);
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* Release the connection, its statements and every cache (the handle itself stays). */
+static void vdb_detach(struct vulndb *db)
+{
+    sqlite3_stmt **stmts[] = { &db->st_pkg,    &db->st_adv, &db->st_text,
+                               &db->st_byname, &db->st_cve, &db->st_dict };
+    for (size_t i = 0; i < ARRAY_SIZE(stmts); i++) {
+        sqlite3_finalize(*stmts[i]);
+        *stmts[i] = NULL;
+    }
+    sqlite3_close(db->db);
+    db->db = NULL;
+    for (size_t i = 0; i < db->n_ddicts; i++)
+        ZSTD_freeDDict(db->ddicts[i].ddict);
+    db->n_ddicts = 0;
+    adv_cache_clear(db);
+    arena_release(&db->cache_arena);
+    free(db->ecos);
+    free(db->eco_selected);
+    free(db->last_eco);
+    db->ecos = NULL;
+    db->eco_selected = NULL;
+    db->last_eco = NULL;
+    db->n_ecos = 0;
+}
+
+/* Open the database file and prepare what matching needs. */
+static int vdb_attach(struct vulndb *db, struct diag *d)
+{
+    struct stat st;
+    if (stat(db->path, &st) == 0) {
+        db->dev = st.st_dev;
+        db->ino = st.st_ino;
+    }
+    int rc = vdb_open(db->path, false, &db->db, d);
     if (rc < 0)
         return rc;
-    struct vulndb *db = xcalloc(1, sizeof(*db));
-    db->db = sdb;
-    arena_init(&db->cache_arena);
     static const struct {
         size_t off;
         const char *sql;
@@ -629,14 +672,21 @@ int vulndb_open(const char *path, struct vulndb **out, struct diag *d)
     };
     for (size_t i = 0; i < ARRAY_SIZE(stmts); i++) {
         sqlite3_stmt **slot = (sqlite3_stmt **)((char *)db + stmts[i].off);
-        rc = sqlite3_prepare_v3(sdb, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
-        if (rc != SQLITE_OK) {
-            rc = vdb_error(sdb, rc, path, d);
-            vulndb_close(db);
-            return rc;
-        }
+        rc = sqlite3_prepare_v3(db->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        if (rc != SQLITE_OK)
+            return vdb_error(db->db, rc, db->path, d);
     }
-    rc = load_ecosystems(db, d);
+    db->data_version = data_version(db->db);
+    return load_ecosystems(db, d);
+}
+
+int vulndb_open(const char *path, struct vulndb **out, struct diag *d)
+{
+    *out = NULL;
+    struct vulndb *db = xcalloc(1, sizeof(*db));
+    db->path = xstrdup(path);
+    arena_init(&db->cache_arena);
+    int rc = vdb_attach(db, d);
     if (rc < 0) {
         vulndb_close(db);
         return rc;
@@ -649,22 +699,29 @@ void vulndb_close(struct vulndb *db)
 {
     if (!db)
         return;
-    sqlite3_finalize(db->st_pkg);
-    sqlite3_finalize(db->st_adv);
-    sqlite3_finalize(db->st_text);
-    sqlite3_finalize(db->st_byname);
-    sqlite3_finalize(db->st_cve);
-    sqlite3_finalize(db->st_dict);
-    sqlite3_close(db->db);
-    for (size_t i = 0; i < db->n_ddicts; i++)
-        ZSTD_freeDDict(db->ddicts[i].ddict);
+    vdb_detach(db);
     ZSTD_freeDCtx(db->dctx);
-    adv_cache_clear(db);
-    arena_release(&db->cache_arena);
-    free(db->ecos);
-    free(db->eco_selected);
-    free(db->last_eco);
+    free(db->path);
     free(db);
+}
+
+/* An import may have changed the database since the last call: a rebuild replaced the file
+ * (reopen it), an update committed in place (drop the caches). */
+static int vulndb_refresh(struct vulndb *db, struct diag *d)
+{
+    struct stat st;
+    if (stat(db->path, &st) == 0 && (st.st_dev != db->dev || st.st_ino != db->ino)) {
+        vdb_detach(db);
+        return vdb_attach(db, d);
+    }
+    int v = data_version(db->db);
+    if (v != db->data_version) {
+        db->data_version = v;
+        adv_cache_clear(db);
+        arena_release(&db->cache_arena);
+        return load_ecosystems(db, d);
+    }
+    return 0;
 }
 
 int vulndb_last_import(struct vulndb *db, int64_t *id, bool *was_build, struct diag *d)
@@ -1276,7 +1333,12 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
                 : *nvd_desc ? first_line(nvd_desc, a)
                             : g->key;
     fd->description = *details ? details : nvd_desc;
-    fd->uri = link_for(fam, g->key, a);
+    /* language ecosystems: the GitHub advisory is the page to read when one matched */
+    const char *link_id = g->key;
+    for (size_t h = 0; h < g->hits.n && fam == ECO_OTHER && strncmp(link_id, "GHSA-", 5); h++)
+        if (strncmp(rows[g->hits.v[h]].ai->name, "GHSA-", 5) == 0)
+            link_id = rows[g->hits.v[h]].ai->name;
+    fd->uri = link_for(fam, link_id, a);
     fd->published = text_src->kind == ADV_OSV ? text_src->published : deciding->published;
     fd->modified = text_src->kind == ADV_OSV ? text_src->modified : deciding->modified;
     fd->source = source_label(fam, deciding, a);
@@ -1479,6 +1541,9 @@ int vulndb_match(struct vulndb *db, const char *ecosystem, const struct pkg *pkg
     if (!o)
         o = &defaults;
     enum eco_family fam = eco_family_of(ecosystem);
+    int rrc = vulndb_refresh(db, d);
+    if (rrc < 0)
+        return rrc;
     if (select_ecosystems(db, ecosystem) == 0)
         return 0; /* no data for it: nothing can match */
     struct arena scratch;

@@ -122,7 +122,13 @@ struct match_opts {
  * An issue reported by several advisories (CVE record, DSA/DLA, GHSA, PYSEC, RHSA, secdb) is
  * one finding named by its CVE id; the most specific record decides whether the package is
  * affected and what fixes it (the record named by the id, then single-issue advisories, then
- * multi-issue advisories). Returns 0, or <0 (-ERR_DB, -ERR_CORRUPT) with d set. */
+ * multi-issue advisories); every other advisory that matched is listed in `related`.
+ * Severity: the vendor's rating (Debian urgency, Red Hat's RHSA rating, GHSA's), else CVSS
+ * v3.x, v4.0, v2 (the record's own vectors first, then NVD, then CISA/CNA), else UNDEFINED.
+ * uri: Debian tracker, Alpine security tracker or Red Hat CVE page for those ecosystems; the
+ * GitHub advisory when one matched in a language ecosystem; NVD for other CVEs; osv.dev.
+ * The handle notices imports made meanwhile (in place, or a rebuilt file renamed over it).
+ * Returns 0, or <0 (-ERR_DB, -ERR_CORRUPT) with d set. */
 int vulndb_match(struct vulndb *db, const char *ecosystem, const struct pkg *pkgs, size_t n,
                  const struct match_opts *o, struct arena *a, struct finding_list *out,
                  struct diag *d);

@@ -747,6 +747,7 @@ TEST(vulndb_match_language_ecosystems)
     ASSERT_STREQ(f->related.v[0], "GHSA-qr3x-v97p-42xw");
     ASSERT_STREQ(f->related.v[1], "PYSEC-2013-27");
     ASSERT_STREQ(f->fixed_version, "0.17.1");
+    ASSERT_STREQ(f->uri, "https://github.com/advisories/GHSA-qr3x-v97p-42xw");
     ASSERT_EQ(f->severity, SEV_HIGH); /* GHSA's own rating */
     ASSERT_STREQ(f->vendor_severity, "HIGH");
     bool nvd_v2 = false;
@@ -766,7 +767,7 @@ TEST(vulndb_match_language_ecosystems)
     ASSERT_EQ(m.fl.items.n, 1);
     ASSERT_STREQ(m.fl.items.v[0].id, "CVE-2022-25940");
     ASSERT_STREQ(m.fl.items.v[0].fixed_version, "");
-    ASSERT_STREQ(m.fl.items.v[0].uri, "https://nvd.nist.gov/vuln/detail/CVE-2022-25940");
+    ASSERT_STREQ(m.fl.items.v[0].uri, "https://github.com/advisories/GHSA-89w7-5q45-r53w");
     matched_release(&m);
     p = mkpkg(0, "lite-server", "2.6.2", NULL, NULL);
     ASSERT_EQ(match1(db, "npm", &p, &o, &m), 0);
@@ -999,4 +1000,44 @@ TEST(vulndb_zip_reader)
     ASSERT_EQ(counts[0] + counts[1], 2);
     ASSERT_EQ(counts[1], 1);
     free(copy);
+}
+
+TEST(vulndb_handle_sees_imports)
+{
+    char *db_path = fresh_db();
+    ASSERT_TRUE(db_path != NULL);
+    struct vulndb *db;
+    struct diag d = { 0 };
+    ASSERT_EQ(vulndb_open(db_path, &db, &d), 0);
+    struct pkg p = mkpkg(0, "lite-server", "2.6.1", NULL, NULL);
+    struct match_opts o = { 0 };
+    struct arena a;
+    arena_init(&a);
+    struct finding_list fl = { VEC_INIT };
+    ASSERT_EQ(vulndb_match(db, "npm", &p, 1, &o, &a, &fl, &d), 0);
+    ASSERT_EQ(fl.items.n, 1);
+    /* withdrawn in place while the handle is open: the next match knows */
+    static const char *const wd[] = { "updates/ghsa-withdrawn.json" };
+    struct import_stats st;
+    ASSERT_EQ(import_paths(db_path, wd, 1, &st), 0);
+    fl.items.n = 0;
+    ASSERT_EQ(vulndb_match(db, "npm", &p, 1, &o, &a, &fl, &d), 0);
+    ASSERT_EQ(fl.items.n, 0);
+    /* rebuilt (a new file renamed into place): the handle reopens it */
+    char *path = fixture("osv/pypi.jsonl");
+    char *paths[] = { path };
+    struct import_opts io = { .rebuild = true, .max_warnings = 1 };
+    ASSERT_EQ(vulndb_import(db_path, paths, 1, &io, &st, &d), 0);
+    p = mkpkg(0, "salt", "0.17.0", NULL, NULL);
+    ASSERT_EQ(vulndb_match(db, "PyPI", &p, 1, &o, &a, &fl, &d), 0);
+    ASSERT_EQ(fl.items.n, 1);
+    p = mkpkg(PKG_DEB, "openssh-server", "1:9.2p1-2", "openssh", NULL);
+    fl.items.n = 0;
+    ASSERT_EQ(vulndb_match(db, "Debian:12", &p, 1, &o, &a, &fl, &d), 0);
+    ASSERT_EQ(fl.items.n, 0); /* not in the rebuilt database */
+    VEC_FREE(&fl.items);
+    arena_release(&a);
+    vulndb_close(db);
+    free(path);
+    free(db_path);
 }
