@@ -112,9 +112,16 @@ static int import_bundled(const char *db_path, struct diag *d)
     struct import_stats st;
     memset(&st, 0, sizeof(st));
     char *paths[1] = { dir };
+    /* per-record warnings belong to 'vigil db import'; here only their count is shown */
+    enum log_level saved = log_threshold;
+    log_set_level(LOG_ERROR);
     int rc = vulndb_import(db_path, paths, 1, &io, &st, d);
+    log_set_level(saved);
     if (!rc)
-        fprintf(stderr, "vigil scan: imported %llu advisories in %.1f s\n", st.added, st.seconds);
+        fprintf(stderr,
+                "vigil scan: imported %llu advisories in %.1f s (%llu warnings; 'vigil db import' "
+                "shows them)\n",
+                st.added, st.seconds, st.warnings);
     free(dir);
     return rc;
 }
