@@ -286,9 +286,7 @@ int vulndb_status_json(const char *path, json_t **out, struct diag *d)
     json_object_set(o, "last_import",
                     json_array_size(imps) ? json_array_get(imps, 0) : json_null());
     json_decref(imps);
-    json_t *n = json_object();
-    json_object_set_new(o, "imports", n);
-    rc = query_rows(db, "SELECT 'count', COUNT(*) FROM imports", row_to_kv, n, d);
+    rc = query_rows(db, "SELECT COUNT(*) AS import_count FROM imports", row_to_fields, o, d);
 out:
     json_decref(tmp);
     sqlite3_close(db);

@@ -69,10 +69,13 @@ int vdb_exec(sqlite3 *db, const char *sql, struct diag *d);
  * it (what we were doing, sqlite's message). */
 int vdb_error(sqlite3 *db, int rc, const char *what, struct diag *d);
 
-/* `vigil db status` as JSON: {"path", "schema", "size_bytes", "records", "advisories",
- * "withdrawn", "ecosystems": {name: records}, "newest_modified", "newest_published",
- * "secdb_documents", "cve_info": {"NVD": n, "CISA": n}, "sources": [...],
- * "last_import": {...} | null}. *out is owned by the caller. */
+/* `vigil db status` as JSON: {"path", "schema", "size_bytes", "records" (live OSV records),
+ * "withdrawn", "secdb_documents", "packages", "newest_modified", "newest_published",
+ * "ecosystems": {name: OSV records with an entry there}, "cve_info": {"NVD": n, "CISA": n},
+ * "sources": [{path, kind, size, records, skipped, import_id, imported_at}],
+ * "last_import": {id, started_at, finished_at, mode, records, added, changed, removed,
+ * unchanged, skipped, warnings, cve_updated} | null, "import_count"}. *out is owned by the
+ * caller. */
 int vulndb_status_json(const char *path, json_t **out, struct diag *d);
 
 #endif
