@@ -55,9 +55,11 @@ static int import_paths(const char *db, const char *const *rel, size_t n, struct
         paths[i] = fixture(rel[i]);
     struct diag d = { 0 };
     struct import_opts o = { .max_warnings = 1 };
+    /* the bad inputs warn by design: keep the test output readable */
+    enum log_level saved = log_threshold;
+    log_set_level(LOG_ERROR);
     int rc = vulndb_import(db, paths, n, &o, st, &d);
-    if (rc < 0)
-        fprintf(stderr, "import failed: %s\n", d.msg);
+    log_set_level(saved);
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     free(paths);
@@ -71,7 +73,6 @@ static char *fresh_db(void)
 {
     char *db = xasprintf("%s/vulndb.sqlite", test_tmpdir());
     struct import_stats st;
-    log_set_level(LOG_ERROR);
     if (import_paths(db, all_inputs, ARRAY_SIZE(all_inputs), &st) < 0) {
         free(db);
         return NULL;
@@ -553,7 +554,6 @@ TEST(vulndb_import_counts_and_status)
 {
     char *db = xasprintf("%s/vulndb.sqlite", test_tmpdir());
     struct import_stats st;
-    log_set_level(LOG_ERROR);
     static const char *const inputs[] = { "osv",         "nvd.jsonl", "cisa.jsonl",
                                           "secdb.jsonl", "all.zip",   "bad" };
     ASSERT_EQ(import_paths(db, inputs, ARRAY_SIZE(inputs), &st), 0);
