@@ -59,13 +59,18 @@ def full_version(vp):
     return v
 
 
+def fixed_in(vp):
+    """fixedInVersion, with Inspector's "NotAvailable" (no fix yet) read as ""."""
+    v = vp.get("fixedInVersion") or ""
+    return "" if v == "NotAvailable" else v
+
+
 def enhanced_tuples(doc):
     out = []
     for f in doc["imageScanFindings"].get("enhancedFindings", []):
         d = f["packageVulnerabilityDetails"]
         for vp in d.get("vulnerablePackages", []):
-            out.append((d["vulnerabilityId"], vp["name"], full_version(vp),
-                        vp.get("fixedInVersion") or ""))
+            out.append((d["vulnerabilityId"], vp["name"], full_version(vp), fixed_in(vp)))
     return out
 
 
