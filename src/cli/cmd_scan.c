@@ -314,7 +314,9 @@ int cmd_scan(int argc, char **argv)
         fprintf(stderr, "vigil scan: %s\n", d.msg[0] ? d.msg : err_str(rc));
         goto out;
     }
-    const char *eco = vulndb_ecosystem_for_os(inv.os.id, inv.os.version_id, &inv.arena);
+    /* Debian testing/sid has no VERSION_ID: the codename names the release then */
+    const char *eco = vulndb_ecosystem_for_os(
+        inv.os.id, inv.os.version_id[0] ? inv.os.version_id : inv.os.codename, &inv.arena);
     if (!eco) {
         if (inv.pkgs.items.n)
             log_warn("scan",

@@ -246,13 +246,24 @@ static enum osv_urgency urgency_parse(const char *s)
 
 typedef int (*vcheck_fn)(struct str v, struct diag *d);
 
+/* Alpine's data has versions apk-tools' grammar does not accept ("1.9.5p2-r0",
+ * "0.8.21.r2"); apk_vercmp still orders them sensibly (the rest after the last valid token
+ * compares by digit runs), and dropping them would drop real fixes, so only a version that
+ * does not start with a digit is refused. */
+static int apk_version_check_lenient(struct str v, struct diag *d)
+{
+    if (v.len == 0 || v.ptr[0] < '0' || v.ptr[0] > '9')
+        return apk_version_check(v, d);
+    return 0;
+}
+
 /* The syntax check for an ecosystem's versions, NULL when we have none. */
 static vcheck_fn version_check_for(const char *ecosystem)
 {
     if (strncmp(ecosystem, "Debian:", 7) == 0)
         return deb_version_check;
     if (strncmp(ecosystem, "Alpine:", 7) == 0)
-        return apk_version_check;
+        return apk_version_check_lenient;
     if (strncmp(ecosystem, "Red Hat:", 8) == 0)
         return rpm_version_check;
     return NULL;
@@ -717,7 +728,7 @@ int secdb_doc_from_json(void *root, struct secdb_doc *doc, struct diag *d)
                          "%s secfixes '%.40s' is malformed, skipped", name, ver);
                 continue;
             }
-            if (strcmp(ver, "0") != 0 && apk_version_check(str_from(ver), NULL) < 0) {
+            if (strcmp(ver, "0") != 0 && apk_version_check_lenient(str_from(ver), NULL) < 0) {
                 warn_add(&doc->arena, &doc->warnings, &doc->n_warnings,
                          "%s: unparseable version '%.40s', skipped", name, ver);
                 continue;
