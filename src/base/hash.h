@@ -8,8 +8,8 @@
 
 #include "str.h"
 
-#define SHA256_LEN        32
-#define DIGEST_STR_LEN    (7 + 64) /* "sha256:" + hex */
+#define SHA256_LEN     32
+#define DIGEST_STR_LEN (7 + 64) /* "sha256:" + hex */
 
 struct sha256 {
     void *ctx; /* EVP_MD_CTX */

@@ -14,9 +14,9 @@ int log_level_parse(const char *s);
 void log_write(enum log_level lvl, const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define log_at(lvl, sub, ...)                    \
-    do {                                         \
-        if ((lvl) <= log_threshold)              \
+#define log_at(lvl, sub, ...)                     \
+    do {                                          \
+        if ((lvl) <= log_threshold)               \
             log_write((lvl), (sub), __VA_ARGS__); \
     } while (0)
 #define log_error(sub, ...) log_at(LOG_ERROR, sub, __VA_ARGS__)

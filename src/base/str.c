@@ -82,7 +82,8 @@ bool str_to_u64(struct str s, unsigned long long *out)
         char c = s.ptr[i];
         if (c < '0' || c > '9')
             return false;
-        if (__builtin_mul_overflow(v, 10ULL, &v) || __builtin_add_overflow(v, (unsigned)(c - '0'), &v))
+        if (__builtin_mul_overflow(v, 10ULL, &v) ||
+            __builtin_add_overflow(v, (unsigned)(c - '0'), &v))
             return false;
     }
     *out = v;

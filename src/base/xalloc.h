@@ -17,10 +17,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 _Noreturn void bug_fail(const char *file, int line, const char *expr);
-#define BUG_ON(cond)                                 \
-    do {                                             \
-        if (__builtin_expect(!!(cond), 0))           \
-            bug_fail(__FILE__, __LINE__, #cond);     \
+#define BUG_ON(cond)                             \
+    do {                                         \
+        if (__builtin_expect(!!(cond), 0))       \
+            bug_fail(__FILE__, __LINE__, #cond); \
     } while (0)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

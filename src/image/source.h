@@ -18,34 +18,34 @@
 #include "base/reader.h"
 
 struct image_opts {
-    const char *platform;  /* "linux/amd64" when NULL */
-    const char *username;  /* docker://: basic credentials, also used for the token flow */
+    const char *platform; /* "linux/amd64" when NULL */
+    const char *username; /* docker://: basic credentials, also used for the token flow */
     const char *password;
-    bool tls_verify;       /* docker://: verify TLS certificates (default true) */
-    bool insecure_http;    /* docker://: allow plain HTTP (always allowed for localhost/127.*) */
+    bool tls_verify;    /* docker://: verify TLS certificates (default true) */
+    bool insecure_http; /* docker://: allow plain HTTP (always allowed for localhost/127.*) */
 };
 
 struct image_layer {
-    char *digest;     /* blob digest "sha256:..." */
+    char *digest; /* blob digest "sha256:..." */
     char *media_type;
-    uint64_t size;    /* compressed size, as the manifest says */
-    char *diff_id;    /* uncompressed digest from the config's rootfs.diff_ids; NULL if absent */
+    uint64_t size; /* compressed size, as the manifest says */
+    char *diff_id; /* uncompressed digest from the config's rootfs.diff_ids; NULL if absent */
 };
 
 struct image_info {
-    char *ref;                 /* the reference as given */
-    char *name;                /* repository/tag part for display, e.g. "debian:bookworm-minbase" */
-    char *manifest_digest;     /* digest of the image manifest chosen */
+    char *ref;             /* the reference as given */
+    char *name;            /* repository/tag part for display, e.g. "debian:bookworm-minbase" */
+    char *manifest_digest; /* digest of the image manifest chosen */
     char *manifest_media_type;
-    char *index_digest;        /* digest of the index it was chosen from, or NULL */
+    char *index_digest; /* digest of the index it was chosen from, or NULL */
     char *config_digest;
     char *os;
     char *architecture;
-    char *variant;             /* NULL when none */
+    char *variant; /* NULL when none */
     size_t nlayers;
     struct image_layer *layers;
-    struct buf manifest;       /* raw manifest bytes, exactly as stored */
-    struct buf config;         /* raw config bytes */
+    struct buf manifest; /* raw manifest bytes, exactly as stored */
+    struct buf config;   /* raw config bytes */
 };
 
 struct image_source;

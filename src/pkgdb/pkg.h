@@ -18,24 +18,24 @@ enum pkg_type {
 
 struct pkg {
     enum pkg_type type;
-    const char *name;     /* binary package name */
-    const char *version;  /* full version as the ecosystem compares it:
-                           * deb "[epoch:]upstream[-revision]" exactly as in the status file;
-                           * apk "1.2.4_git20230717-r4";
-                           * rpm "[epoch:]version-release" (epoch only when the header has one) */
-    const char *arch;     /* "amd64", "x86_64", "noarch", ...; "" when unknown */
-    const char *src_name; /* source (deb Source:, rpm SOURCERPM name) or origin (apk o:);
-                           * equals name when the database names none */
+    const char *name;        /* binary package name */
+    const char *version;     /* full version as the ecosystem compares it:
+                              * deb "[epoch:]upstream[-revision]" exactly as in the status file;
+                              * apk "1.2.4_git20230717-r4";
+                              * rpm "[epoch:]version-release" (epoch only when the header has one) */
+    const char *arch;        /* "amd64", "x86_64", "noarch", ...; "" when unknown */
+    const char *src_name;    /* source (deb Source:, rpm SOURCERPM name) or origin (apk o:);
+                              * equals name when the database names none */
     const char *src_version; /* source version (deb "Source: x (ver)", rpm from SOURCERPM);
                               * equals version when the database names none */
-    uint32_t epoch;       /* numeric epoch, 0 when absent (deb, rpm) */
-    bool has_epoch;       /* rpm: the header carries an EPOCH tag (even 0) */
-    const char *upstream; /* version without epoch and revision/release */
-    const char *release;  /* deb revision, rpm release, apk "rN" suffix; "" when none */
-    const char *license;  /* "" when unknown */
-    const char *maintainer; /* "" when unknown */
-    const char *db_path;  /* file in the image the record came from, e.g. "var/lib/dpkg/status" */
-    int layer;            /* index of the layer that brought it in; -1 until the inventory sets it */
+    uint32_t epoch;          /* numeric epoch, 0 when absent (deb, rpm) */
+    bool has_epoch;          /* rpm: the header carries an EPOCH tag (even 0) */
+    const char *upstream;    /* version without epoch and revision/release */
+    const char *release;     /* deb revision, rpm release, apk "rN" suffix; "" when none */
+    const char *license;     /* "" when unknown */
+    const char *maintainer;  /* "" when unknown */
+    const char *db_path; /* file in the image the record came from, e.g. "var/lib/dpkg/status" */
+    int layer;           /* index of the layer that brought it in; -1 until the inventory sets it */
 };
 
 /* A list of packages. Owns the array, not the strings (those are in an arena). */

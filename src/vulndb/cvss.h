@@ -19,8 +19,7 @@ struct cvss_result {
  * Returns 0 or -ERR_INVALID with a message in d naming the bad metric. */
 int cvss_parse(struct str vector, struct cvss_result *out, struct diag *d);
 /* Same, but the version is imposed (for vectors stored without prefix, e.g. NVD v2). */
-int cvss_parse_as(struct str vector, enum cvss_version v, struct cvss_result *out,
-                  struct diag *d);
+int cvss_parse_as(struct str vector, enum cvss_version v, struct cvss_result *out, struct diag *d);
 /* Qualitative rating as ECR names it: "NONE" is reported as "INFORMATIONAL".
  * v3/v4: 0 INFORMATIONAL, 0.1-3.9 LOW, 4.0-6.9 MEDIUM, 7.0-8.9 HIGH, 9.0-10 CRITICAL.
  * v2 (NVD): 0-3.9 LOW, 4.0-6.9 MEDIUM, 7.0-10 HIGH. */
