@@ -107,8 +107,8 @@ static void inv_warn(struct inventory *inv, const char *fmt, ...)
 
 /* A parsed view of the package databases after some layer. */
 struct snapshot {
-    int layer;   /* first layer this view holds for */
-    bool failed; /* a database did not parse: the view is taken as empty */
+    int layer;         /* first layer this view holds for */
+    const char *error; /* a database did not parse: the view is taken as empty */
     struct pkg_list pkgs;
 };
 
@@ -449,24 +449,26 @@ int inventory_build(const char *ref, const struct inventory_opts *o, struct inve
         rootfs_apply(b.fs, lc, (int)i);
         uint64_t sig = db_signature(b.fs);
         if (i == 0 || sig != b.db_signature) {
-            struct snapshot s = { (int)i, false, { VEC_INIT } };
+            struct snapshot s = { (int)i, NULL, { VEC_INIT } };
             struct diag pd = { 0 };
             if (parse_all_dbs(&b, &s.pkgs, &pd) != 0) {
-                /* an intermediate state that does not parse only costs attribution accuracy;
-                 * the final state must parse (checked below) */
-                inv_warn(inv, "%s", pd.msg);
+                /* an intermediate state that does not parse only costs attribution accuracy
+                 * (a warning once a later layer replaces it); the final state must parse */
                 VEC_FREE(&s.pkgs.items);
-                s.failed = true;
+                s.error = arena_strdup(&inv->arena, pd.msg);
             }
             VEC_PUSH(&b.snaps, s);
             b.db_signature = sig;
         }
     }
     if (b.snaps.n == 0) {
-        struct snapshot s = { 0, false, { VEC_INIT } };
+        struct snapshot s = { 0, NULL, { VEC_INIT } };
         VEC_PUSH(&b.snaps, s);
     }
-    if (b.snaps.v[b.snaps.n - 1].failed) {
+    for (size_t i = 0; i + 1 < b.snaps.n; i++)
+        if (b.snaps.v[i].error)
+            inv_warn(inv, "%s (a later layer replaces it)", b.snaps.v[i].error);
+    if (b.snaps.v[b.snaps.n - 1].error) {
         struct pkg_list tmp = { VEC_INIT };
         rc = parse_all_dbs(&b, &tmp, d);
         VEC_FREE(&tmp.items);
