@@ -4,6 +4,7 @@
 #ifndef VIGIL_PKGDB_PKG_H
 #define VIGIL_PKGDB_PKG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/arena.h"
@@ -14,7 +15,22 @@ enum pkg_type {
     PKG_DEB = 1, /* dpkg */
     PKG_APK = 2, /* Alpine apk */
     PKG_RPM = 3, /* rpm (sqlite, bdb, ndb) */
+    /* language packages (enhanced scanning); OSV ecosystem in parentheses */
+    PKG_NPM = 10,      /* node_modules package.json, package-lock, yarn.lock, pnpm ("npm") */
+    PKG_PYPI = 11,     /* dist-info, egg-info, poetry.lock, Pipfile.lock, requirements ("PyPI") */
+    PKG_MAVEN = 12,    /* jar/war/ear: name "groupId:artifactId" ("Maven") */
+    PKG_GO = 13,       /* Go binary build info, go.mod; the toolchain as name "stdlib" ("Go") */
+    PKG_GEM = 14,      /* gemspec, Gemfile.lock ("RubyGems") */
+    PKG_CARGO = 15,    /* Cargo.lock, cargo-auditable binaries ("crates.io") */
+    PKG_COMPOSER = 16, /* composer.lock, vendor/composer/installed.json ("Packagist") */
+    PKG_NUGET = 17,    /* *.deps.json, packages.lock.json ("NuGet") */
 };
+
+/* True for the language package types. */
+static inline bool pkg_type_is_lang(enum pkg_type t)
+{
+    return t >= PKG_NPM;
+}
 
 struct pkg {
     enum pkg_type type;
@@ -34,8 +50,9 @@ struct pkg {
     const char *release;     /* deb revision, rpm release, apk "rN" suffix; "" when none */
     const char *license;     /* "" when unknown */
     const char *maintainer;  /* "" when unknown */
-    const char *db_path; /* file in the image the record came from, e.g. "var/lib/dpkg/status" */
-    int layer;           /* index of the layer that brought it in; -1 until the inventory sets it */
+    const char *db_path;     /* file in the image the record came from, e.g. "var/lib/dpkg/status";
+                              * for archives inside archives, "opt/app.jar!BOOT-INF/lib/x.jar" */
+    int layer; /* index of the layer that brought it in; -1 until the inventory sets it */
 };
 
 /* A list of packages. Owns the array, not the strings (those are in an arena). */

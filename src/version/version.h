@@ -46,4 +46,44 @@ int rpm_segment_cmp(struct str a, struct str b);
  * [A-Za-z0-9._+~^] (rpmbuild's set without the macro characters), else -ERR_VERSION. */
 int rpm_version_check(struct str v, struct diag *d);
 
+/* ---- language ecosystems (enhanced scanning) ----------------------------------------------
+ * Each *_vercmp is a total order over any byte strings, never allocates, never crashes;
+ * *_version_check returns 0 for a well-formed version or -ERR_VERSION with a message. */
+
+/* npm: node-semver's ordering of SemVer 2.0 versions (prerelease identifiers, build metadata
+ * ignored; a leading "v" or "=" tolerated as node-semver's loose parse does). */
+int npm_vercmp(struct str a, struct str b);
+int npm_version_check(struct str v, struct diag *d);
+
+/* PyPI: PEP 440 (epochs, pre/post/dev releases, local versions, normalisation). */
+int pep440_vercmp(struct str a, struct str b);
+int pep440_version_check(struct str v, struct diag *d);
+
+/* RubyGems: Gem::Version's ordering (segments, letters make a prerelease). */
+int gem_vercmp(struct str a, struct str b);
+int gem_version_check(struct str v, struct diag *d);
+
+/* Maven: ComparableVersion's ordering (qualifiers alpha < beta < milestone < rc < snapshot <
+ * "" < sp, separators, padding). */
+int maven_vercmp(struct str a, struct str b);
+int maven_version_check(struct str v, struct diag *d);
+
+/* Packagist: Composer's version ordering (composer/semver normalisation and comparison). */
+int composer_vercmp(struct str a, struct str b);
+int composer_version_check(struct str v, struct diag *d);
+
+/* Go: module versions as golang.org/x/mod/semver compares them ("v" prefix, +incompatible,
+ * pseudo-versions); also Go toolchain versions ("go1.19.8", "1.21rc2") for the stdlib. */
+int gomod_vercmp(struct str a, struct str b);
+int gomod_version_check(struct str v, struct diag *d);
+
+/* crates.io: SemVer 2.0 as Cargo's semver crate orders it. */
+int cargo_vercmp(struct str a, struct str b);
+int cargo_version_check(struct str v, struct diag *d);
+
+/* NuGet: NuGet's version ordering (up to 4 numeric parts, SemVer 2.0 prerelease labels
+ * compared case-insensitively, metadata ignored). */
+int nuget_vercmp(struct str a, struct str b);
+int nuget_version_check(struct str v, struct diag *d);
+
 #endif
