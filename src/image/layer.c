@@ -152,14 +152,75 @@ static bool take_whiteout(struct layer_contents *lc, const struct tar_entry *e)
     return true;
 }
 
+struct interest_adapter {
+    layer_interest_fn interest;
+    void *ctx;
+};
+
+static enum layer_action interest_action(const char *path, uint64_t size, uint32_t mode, void *ctx)
+{
+    const struct interest_adapter *ia = ctx;
+    (void)mode;
+    return ia->interest && ia->interest(path, size, ia->ctx) ? LAYER_KEEP : LAYER_SKIP;
+}
+
 int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *ctx,
                   const struct layer_limits *lim, struct layer_contents *out, struct diag *d)
+{
+    struct interest_adapter ia = { interest, ctx };
+    struct layer_hooks h = { interest_action, NULL, &ia };
+    return layer_collect_ex(tar_stream, &h, lim, out, d);
+}
+
+/* Read the current entry and keep what the analyze hook makes of it. */
+static int analyze_file(struct tar *t, const struct tar_entry *e, struct layer_file *f,
+                        const struct layer_hooks *h, unsigned long long max_total,
+                        struct buf *scratch, struct buf *result, struct layer_contents *out,
+                        struct diag *d)
+{
+    buf_reset(scratch);
+    int rc = buf_reserve(scratch, (size_t)e->size);
+    if (rc == 0)
+        rc = reader_read_full(tar_content_reader(t), scratch->data, (size_t)e->size);
+    if (rc) {
+        if (d)
+            *d = tar_content_reader(t)->diag;
+        return rc;
+    }
+    scratch->len = (size_t)e->size;
+    scratch->data[scratch->len] = '\0';
+    buf_reset(result);
+    struct diag ad = { 0 };
+    int arc = h->analyze(f->path, e->mode, buf_str(scratch), result, h->ctx, &ad);
+    if (arc) {
+        buf_reset(result);
+        buf_append_cstr(result, ad.msg[0] ? ad.msg : err_str(arc));
+        f->failed = true;
+    }
+    if (result->len > max_total - out->kept_bytes) {
+        f->too_big = true;
+        f->failed = false;
+        return 0;
+    }
+    char *p = arena_alloc(&out->arena, result->len + 1);
+    memcpy(p, buf_cstr(result), result->len + 1);
+    f->data = (struct str){ p, result->len };
+    f->analyzed = true;
+    out->kept_bytes += result->len;
+    return 0;
+}
+
+int layer_collect_ex(struct reader *tar_stream, const struct layer_hooks *hooks,
+                     const struct layer_limits *lim, struct layer_contents *out, struct diag *d)
 {
     unsigned long long max_file = lim && lim->max_file ? lim->max_file : LAYER_DEFAULT_MAX_FILE;
     unsigned long long max_total = lim && lim->max_total ? lim->max_total : LAYER_DEFAULT_MAX_TOTAL;
     struct count_reader cr = { .base = { .ops = &count_ops }, .inner = tar_stream };
     struct tar *t = tar_new(&cr.base);
     struct kept_map kept = { 0 };
+    struct buf scratch, result; /* analyze hook: content in, compact result out */
+    buf_init(&scratch, (size_t)max_file + 1);
+    buf_init(&result, (size_t)max_file + 1);
     struct tar_entry e;
     int rc;
 
@@ -189,6 +250,8 @@ int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *c
                 f->data = target.data;
                 f->size = target.size;
                 f->too_big = target.too_big;
+                f->analyzed = target.analyzed;
+                f->failed = target.failed;
                 kept_put(&kept, out, out->files.n - 1); /* links to this link share it too */
             }
             break;
@@ -197,8 +260,21 @@ int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *c
             f = push(out, LF_FILE, e.path, strlen(e.path));
             f->size = e.size;
             f->mode = e.mode;
-            if (!interest || !interest(f->path, e.size, ctx))
+            enum layer_action act = hooks && hooks->action
+                                        ? hooks->action(f->path, e.size, e.mode, hooks->ctx)
+                                        : LAYER_SKIP;
+            if (act == LAYER_SKIP)
                 break;
+            if (act == LAYER_ANALYZE && hooks->analyze) {
+                if (e.size > max_file) {
+                    f->too_big = true;
+                    break;
+                }
+                rc = analyze_file(t, &e, f, hooks, max_total, &scratch, &result, out, d);
+                if (rc)
+                    goto out;
+                break;
+            }
             if (e.size > max_file || e.size > max_total - out->kept_bytes) {
                 f->too_big = true;
                 break;
@@ -243,6 +319,8 @@ int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *c
     rc = 0;
 out:
     out->tar_bytes += cr.n;
+    buf_release(&scratch);
+    buf_release(&result);
     free(kept.slot);
     tar_free(t);
     return rc;

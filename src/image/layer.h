@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/reader.h"
 #include "base/vec.h"
 
@@ -28,7 +29,9 @@ struct layer_file {
     uint64_t size;    /* size in the tar */
     uint32_t mode;
     enum lf_kind kind;
-    bool too_big; /* of interest but over max_file (or the total cap): data not kept */
+    bool too_big;  /* of interest but over max_file (or the total cap): data not kept */
+    bool analyzed; /* data is the analyze hook's result for the content, not the content */
+    bool failed;   /* analyzed, but the hook failed: data is its one-line message */
 };
 
 struct layer_contents {
@@ -45,6 +48,28 @@ typedef bool (*layer_interest_fn)(const char *path, uint64_t size, void *ctx);
 struct layer_limits {
     uint64_t max_file;  /* cap per kept file (0 = default 64 MiB) */
     uint64_t max_total; /* cap on all kept bytes in the layer (0 = default 512 MiB) */
+};
+
+/* What to do with a regular file's content (layer_collect_ex). */
+enum layer_action {
+    LAYER_SKIP = 0,    /* record the entry only */
+    LAYER_KEEP = 1,    /* keep the content (capped by max_file / max_total) */
+    LAYER_ANALYZE = 2, /* hand the content to analyze() and keep its result instead */
+};
+
+/* Turn a file's content into a compact result right away (the language-package parsers: a
+ * layer then holds the parsed packages of its jars and binaries, never the archives). content
+ * is borrowed for the call. Returns 0 with the result appended to out (may stay empty), or <0
+ * with a message in d: the file is then kept with failed=true and the message as its data,
+ * and the walk goes on. */
+typedef int (*layer_analyze_fn)(const char *path, uint32_t mode, struct str content,
+                                struct buf *out, void *ctx, struct diag *d);
+
+struct layer_hooks {
+    /* decides per regular file; mode is the tar header's permission bits */
+    enum layer_action (*action)(const char *path, uint64_t size, uint32_t mode, void *ctx);
+    layer_analyze_fn analyze;
+    void *ctx;
 };
 
 void layer_contents_init(struct layer_contents *lc);
@@ -67,5 +92,10 @@ void layer_contents_release(struct layer_contents *lc);
  * out is added to (counters too); release it with layer_contents_release() even on error. */
 int layer_collect(struct reader *tar_stream, layer_interest_fn interest, void *ctx,
                   const struct layer_limits *lim, struct layer_contents *out, struct diag *d);
+/* layer_collect() with per-file actions: LAYER_KEEP as interest() returning true, LAYER_ANALYZE
+ * reads the content (capped by max_file; over it the file is too_big) and keeps what
+ * hooks->analyze makes of it (counted against max_total). */
+int layer_collect_ex(struct reader *tar_stream, const struct layer_hooks *hooks,
+                     const struct layer_limits *lim, struct layer_contents *out, struct diag *d);
 
 #endif

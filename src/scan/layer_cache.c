@@ -15,13 +15,16 @@
 
 /* Encoding, little endian:
  *   "VLC1" u32 count
- *   per entry: u8 kind, u8 flags (1 = too_big, 2 = has data), u32 mode, u64 size,
+ *   per entry: u8 kind, u8 flags (1 = too_big, 2 = has data, 4 = analyzed, 8 = analysis
+ *              failed), u32 mode, u64 size,
  *              u32 path_len, path bytes, NUL, u32 link_len, link bytes, NUL,
  *              [u32 data_len, data bytes, NUL]          when flags & 2
  * The trailing NULs let decoded slices be used as C strings in place. */
 #define LC_MAGIC     "VLC1"
 #define LC_HAS_DATA  2u
 #define LC_TOO_BIG   1u
+#define LC_ANALYZED  4u
+#define LC_FAILED    8u
 #define LC_MAX_ENTRY (1u << 30)
 
 struct layer_cache {
@@ -63,9 +66,11 @@ int layer_contents_encode(const struct layer_contents *lc, struct buf *out)
         rc = put_u32(out, (uint32_t)lc->files.n);
     for (size_t i = 0; !rc && i < lc->files.n; i++) {
         const struct layer_file *f = &lc->files.v[i];
-        unsigned char head[2] = { (unsigned char)f->kind,
-                                  (unsigned char)((f->too_big ? LC_TOO_BIG : 0) |
-                                                  (f->data.ptr ? LC_HAS_DATA : 0)) };
+        unsigned char head[2] = {
+            (unsigned char)f->kind,
+            (unsigned char)((f->too_big ? LC_TOO_BIG : 0) | (f->data.ptr ? LC_HAS_DATA : 0) |
+                            (f->analyzed ? LC_ANALYZED : 0) | (f->failed ? LC_FAILED : 0))
+        };
         rc = buf_append(out, head, 2);
         if (!rc)
             rc = put_u32(out, f->mode);
@@ -143,6 +148,8 @@ int layer_contents_decode(struct str in, struct layer_contents *lc, struct diag 
         f.path = path.ptr;
         f.link = link.ptr;
         f.too_big = (flags & LC_TOO_BIG) != 0;
+        f.analyzed = (flags & LC_ANALYZED) != 0;
+        f.failed = (flags & LC_FAILED) != 0;
         if (flags & LC_HAS_DATA) {
             if (!get_bytes(&c, &f.data))
                 return diag_set(d, -ERR_CORRUPT, c.off, "layer cache entry %u: truncated data", i);
