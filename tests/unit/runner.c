@@ -77,7 +77,7 @@ static void cleanup_tmpdir(void)
 static int run_inline(const struct test_case *t)
 {
     fail_msg[0] = '\0';
-    int failed = 0;
+    volatile int failed = 0;
     if (setjmp(test_jmp) == 0)
         t->fn();
     else
