@@ -1324,6 +1324,11 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
             return rc;
     }
     choose_severity(fd, vendor, vendor_word);
+    if (malicious) {
+        /* the package itself is malware: whatever the record's vectors say, it is critical */
+        fd->severity = SEV_CRITICAL;
+        fd->severity_source = "malicious";
+    }
 
     const char *summary = text_src->kind == ADV_OSV ? text_src->summary : "";
     if (!*summary && !*details && deciding != text_src && deciding->kind == ADV_OSV)
