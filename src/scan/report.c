@@ -621,6 +621,59 @@ static void purl_quals(struct buf *b, struct purl_qual *q, size_t n)
     }
 }
 
+/* purls of language packages (purl spec types npm, pypi, maven, golang, gem, cargo,
+ * composer, nuget): a "/"-separated namespace where the ecosystem has one (npm scope, Maven
+ * groupId, Go module path prefix, Composer vendor). */
+static char *lang_purl(const struct pkg *p)
+{
+    static const struct {
+        enum pkg_type t;
+        const char *type;
+    } types[] = { { PKG_NPM, "npm" },           { PKG_PYPI, "pypi" },  { PKG_MAVEN, "maven" },
+                  { PKG_GO, "golang" },         { PKG_GEM, "gem" },    { PKG_CARGO, "cargo" },
+                  { PKG_COMPOSER, "composer" }, { PKG_NUGET, "nuget" } };
+    const char *type = NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+        if (types[i].t == p->type)
+            type = types[i].type;
+    if (!type || rpt_empty(p->name))
+        return NULL;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    buf_printf(&b, "pkg:%s/", type);
+    const char *name = p->name;
+    if (p->type == PKG_MAVEN) {
+        /* "groupId:artifactId" -> namespace groupId, name artifactId */
+        const char *colon = strchr(name, ':');
+        if (colon) {
+            char *g = xstrndup(name, (size_t)(colon - name));
+            purl_enc(&b, g, false);
+            free(g);
+            buf_putc(&b, '/');
+            name = colon + 1;
+        }
+        purl_enc(&b, name, false);
+    } else {
+        /* each "/"-separated segment encoded on its own (npm scopes, Go paths, vendors) */
+        const char *seg = name;
+        for (;;) {
+            const char *slash = strchr(seg, '/');
+            char *part = slash ? xstrndup(seg, (size_t)(slash - seg)) : xstrdup(seg);
+            purl_enc(&b, part, p->type == PKG_PYPI);
+            free(part);
+            if (!slash)
+                break;
+            buf_putc(&b, '/');
+            seg = slash + 1;
+        }
+    }
+    if (!rpt_empty(p->version)) {
+        buf_putc(&b, '@');
+        purl_enc(&b, p->version, false);
+    }
+    return buf_detach(&b, NULL);
+}
+
 char *report_purl(const struct inventory *inv, const struct pkg *p)
 {
     const struct inventory_os *os = &inv->os;
@@ -662,6 +715,9 @@ char *report_purl(const struct inventory *inv, const struct pkg *p)
             distro = xasprintf("%s-%s", os_id, os_ver);
         if (p->has_epoch || p->epoch != 0)
             snprintf(epoch, sizeof(epoch), "%u", (unsigned)p->epoch);
+    } else if (pkg_type_is_lang(p->type)) {
+        buf_release(&b);
+        return lang_purl(p);
     } else {
         buf_release(&b);
         return NULL;
@@ -691,13 +747,7 @@ char *report_purl(const struct inventory *inv, const struct pkg *p)
 
 static const char *pkg_type_name(enum pkg_type t)
 {
-    if (t == PKG_DEB)
-        return "deb";
-    if (t == PKG_APK)
-        return "apk";
-    if (t == PKG_RPM)
-        return "rpm";
-    return "unknown";
+    return rpt_pkg_type_name(t);
 }
 
 /*
@@ -707,7 +757,8 @@ static const char *pkg_type_name(enum pkg_type t)
  *   "image":  {"ref", "name", "manifestDigest", "configDigest", "platform"},   strings
  *   "os":     {"id", "versionId", "codename", "prettyName"},                   strings ("" unknown)
  *   "layers": [{"digest", "diffId", "size"}],                                 size: integer bytes
- *   "packages": [{"type" ("deb"|"apk"|"rpm"), "name", "version", "arch", "sourceName",
+ *   "packages": [{"type" ("deb"|"apk"|"rpm"|"npm"|"pypi"|"maven"|"golang"|"gem"|"cargo"|
+ *                 "composer"|"nuget"), "name", "version", "arch", "sourceName",
  *                 "sourceVersion", "epoch" (integer), "release", "license", "dbPath",
  *                 "layer" (integer index into layers, -1 unknown), "layerDigest", "purl"}],
  *   "warnings": [string]                                                       skipped records
@@ -771,4 +822,74 @@ int rpt_write_inv_json(FILE *out, const struct inventory *inv)
         rpt_jpush_str(warn, inv->warnings.v[i]);
     rpt_jset(root, "warnings", warn);
     return rpt_dump(out, root);
+}
+
+const char *rpt_pkg_type_name(enum pkg_type t)
+{
+    switch (t) {
+    case PKG_DEB:
+        return "deb";
+    case PKG_APK:
+        return "apk";
+    case PKG_RPM:
+        return "rpm";
+    case PKG_NPM:
+        return "npm";
+    case PKG_PYPI:
+        return "pypi";
+    case PKG_MAVEN:
+        return "maven";
+    case PKG_GO:
+        return "golang";
+    case PKG_GEM:
+        return "gem";
+    case PKG_CARGO:
+        return "cargo";
+    case PKG_COMPOSER:
+        return "composer";
+    case PKG_NUGET:
+        return "nuget";
+    }
+    return "unknown";
+}
+
+/* Inspector's PackageManager enum for a package, from its type and the file it came from. */
+const char *rpt_package_manager(const struct pkg *p)
+{
+    const char *path = rpt_s(p->db_path);
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    switch (p->type) {
+    case PKG_DEB:
+    case PKG_APK:
+    case PKG_RPM:
+        return "OS";
+    case PKG_NPM:
+        if (strcmp(b, "yarn.lock") == 0)
+            return "YARN";
+        if (strcmp(b, "package.json") == 0)
+            return "NODEPKG";
+        return "NPM";
+    case PKG_PYPI:
+        if (strcmp(b, "poetry.lock") == 0)
+            return "POETRY";
+        if (strcmp(b, "Pipfile.lock") == 0)
+            return "PIPENV";
+        if (strncmp(b, "requirements", 12) == 0)
+            return "PIP";
+        return "PYTHONPKG";
+    case PKG_MAVEN:
+        return "JAR";
+    case PKG_GO:
+        return strcmp(b, "go.mod") == 0 ? "GOMOD" : "GOBINARY";
+    case PKG_GEM:
+        return strcmp(b, "Gemfile.lock") == 0 ? "BUNDLER" : "GEMSPEC";
+    case PKG_CARGO:
+        return "CARGO";
+    case PKG_COMPOSER:
+        return "COMPOSER";
+    case PKG_NUGET:
+        return "NUGET";
+    }
+    return "OS";
 }

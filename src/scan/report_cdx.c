@@ -91,7 +91,7 @@ static void prop(json_t *props, const char *name, const char *value)
 
 static const char *pkg_type_name(enum pkg_type t)
 {
-    return t == PKG_DEB ? "deb" : t == PKG_APK ? "apk" : t == PKG_RPM ? "rpm" : "unknown";
+    return rpt_pkg_type_name(t);
 }
 
 /* bom-refs: the purl, unless two packages share it (the same package recorded twice), in which

@@ -187,9 +187,10 @@ static json_t *vulnerable_package(const struct ecr_ctx *c, const struct finding 
     free(arch);
     rpt_jset(o, "epoch", rpt_jint(p->epoch));
     rpt_jset_str(o, "name", p->name);
-    /* Every package type vigil reads today is an OS package; language packages would map
-     * to NPM, PYTHONPKG, JAR, GOBINARY (Inspector's PackageManager enum). */
-    rpt_jset_str(o, "packageManager", "OS");
+    rpt_jset_str(o, "packageManager", rpt_package_manager(p));
+    /* the file the package was found in (Inspector's filePath), for language packages */
+    if (pkg_type_is_lang(p->type))
+        rpt_jset_str_opt(o, "filePath", p->db_path);
     rpt_jset_str_opt(o, "release", p->release);
     if (p->layer >= 0 && (size_t)p->layer < inv->layers.n)
         rpt_jset_str_opt(o, "sourceLayerHash", inv->layers.v[p->layer].digest);

@@ -112,4 +112,9 @@ int rpt_write_scan_table(FILE *out, const struct scan_result *r, const struct re
 int rpt_write_inv_table(FILE *out, const struct inventory *inv, const struct report_opts *o);
 int rpt_write_inv_json(FILE *out, const struct inventory *inv);
 
+/* "deb", "apk", "rpm", "npm", "pypi", "maven", "golang", "gem", "cargo", "composer", "nuget" */
+const char *rpt_pkg_type_name(enum pkg_type t);
+/* Inspector's PackageManager value for a package ("OS", "NPM", "PYTHONPKG", "JAR", ...). */
+const char *rpt_package_manager(const struct pkg *p);
+
 #endif
