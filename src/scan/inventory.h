@@ -36,7 +36,8 @@ struct inventory {
     const char *platform; /* "linux/amd64" */
     struct inventory_os os;
     VEC(struct inventory_layer) layers;
-    struct pkg_list pkgs;       /* OS packages in database order, layer attributed */
+    struct pkg_list pkgs;       /* OS packages in database order, then language packages in
+                                 * path order; each with the layer that brought it in */
     VEC(const char *) warnings; /* non-fatal problems (skipped records), one line each */
 };
 
@@ -45,6 +46,7 @@ struct inventory_opts {
     struct image_opts image; /* platform, credentials, TLS */
     uint64_t max_file;       /* cap per file of interest (0 = default) */
     uint64_t max_total;      /* cap on kept bytes per layer (0 = default) */
+    bool no_lang;            /* OS packages only: skip the language-package analyzers */
 };
 
 void inventory_init(struct inventory *inv);
