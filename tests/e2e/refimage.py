@@ -355,11 +355,13 @@ class Merged:
         return e.data
 
 
-def merge(image, want, all_paths=False):
+def merge(image, want, all_paths=False, want_member=None):
     """Walk every layer of `image` in order and return a Merged.
 
     want(path) -> bool selects the files whose content is kept (path has no leading '/').
     Symlinks and directories among wanted paths are kept as such.
+    want_member(path, tarinfo) -> bool, when given, selects more entries by their tar header
+    (e.g. regular files with an execute bit), in addition to `want`.
     """
     files = {}
     snapshots = []
@@ -386,7 +388,7 @@ def merge(image, want, all_paths=False):
                 kind = "dir" if m.isdir() else "symlink" if m.issym() else \
                     "file" if (m.isreg() or m.islnk()) else "other"
                 seen[p] = kind
-                if not want(p):
+                if not want(p) and not (want_member is not None and want_member(p, m)):
                     continue
                 if m.isreg():
                     f = tar.extractfile(m)
