@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/vec.h"
 #include "base/xalloc.h"
+#include "base/zip.h"
 #include "vulndb/cvss.h"
 #include "vulndb/db.h"
 #include "vulndb/match.h"
@@ -2009,153 +2010,44 @@ out:
     return rc == STOP_FILE ? 0 : rc;
 }
 
-/* zip: central directory + local headers, stored or deflate members */
-
-static uint16_t le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
+/* zip: osv.dev's all.zip, read with base/zip; only the ".json" members are documents */
 
 int zip_walk(const void *zip, size_t n, zip_member_fn fn, zip_warn_fn warn_fn, void *ctx,
              struct diag *d)
 {
-    const unsigned char *z = zip;
-    if (n < 22)
-        return diag_set(d, -ERR_CORRUPT, 0, "zip: too short for an end of central directory");
-    /* find the end-of-central-directory record (followed by at most 64 KiB of comment) */
-    size_t eocd = SIZE_MAX;
-    size_t lo = n > 22 + 65535 ? n - 22 - 65535 : 0;
-    for (size_t i = n - 22 + 1; i-- > lo;)
-        if (le32(z + i) == 0x06054b50) {
-            eocd = i;
-            break;
-        }
-    if (eocd == SIZE_MAX)
-        return diag_set(d, -ERR_CORRUPT, 0, "zip: no end of central directory record");
-    uint64_t count = le16(z + eocd + 10);
-    uint64_t cd_size = le32(z + eocd + 12);
-    uint64_t cd_off = le32(z + eocd + 16);
-    if ((count == 0xffff || cd_size == 0xffffffff || cd_off == 0xffffffff) && eocd >= 20 &&
-        le32(z + eocd - 20) == 0x07064b50) {
-        uint64_t z64 = le64(z + eocd - 20 + 8);
-        if (z64 > n - 56 || le32(z + z64) != 0x06064b50)
-            return diag_set(d, -ERR_CORRUPT, eocd, "zip: bad zip64 end of central directory");
-        count = le64(z + z64 + 32);
-        cd_size = le64(z + z64 + 40);
-        cd_off = le64(z + z64 + 48);
-    }
-    if (cd_off > n || cd_size > n - cd_off)
-        return diag_set(d, -ERR_CORRUPT, eocd, "zip: central directory outside the file");
-    if (count > cd_size / 46)
-        return diag_set(d, -ERR_CORRUPT, eocd, "zip: more entries than the directory can hold");
-    size_t p = (size_t)cd_off, end = (size_t)(cd_off + cd_size);
+    /* an ecosystem's all.zip holds one member per record (10^5 and more) and may inflate to
+     * several GB in all: only the per-member cap applies; members are read one at a time */
+    const struct zip_limits lim = { .max_members = UINT64_MAX,
+                                    .max_member_size = MAX_ZIP_MEMBER,
+                                    .max_total = UINT64_MAX,
+                                    .max_ratio = UINT32_MAX };
+    struct zip z;
+    int rc = zip_open(&z, zip, n, &lim, d);
+    if (rc < 0)
+        return rc;
+    struct zip_entry e;
     char name[1024];
-    for (uint64_t e = 0; e < count; e++) {
-        if (end - p < 46 || le32(z + p) != 0x02014b50)
-            return diag_set(d, -ERR_CORRUPT, p, "zip: bad central directory entry %llu",
-                            (unsigned long long)e);
-        uint16_t flags = le16(z + p + 8), method = le16(z + p + 10);
-        uint32_t crc = le32(z + p + 16);
-        uint64_t csize = le32(z + p + 20), usize = le32(z + p + 24);
-        size_t nlen = le16(z + p + 28), xlen = le16(z + p + 30), clen = le16(z + p + 32);
-        uint64_t lho = le32(z + p + 42);
-        if (end - p - 46 < nlen + xlen + clen)
-            return diag_set(d, -ERR_CORRUPT, p, "zip: central directory entry overruns");
-        const unsigned char *nm = z + p + 46;
-        /* zip64 extra field: the 0xffffffff fields follow in order */
-        const unsigned char *x = nm + nlen, *xe = x + xlen;
-        while (xe - x >= 4) {
-            uint16_t tag = le16(x), sz = le16(x + 2);
-            if ((size_t)(xe - x - 4) < sz)
-                break;
-            if (tag == 0x0001) {
-                const unsigned char *f = x + 4, *fe = f + sz;
-                if (usize == 0xffffffff && fe - f >= 8) {
-                    usize = le64(f);
-                    f += 8;
-                }
-                if (csize == 0xffffffff && fe - f >= 8) {
-                    csize = le64(f);
-                    f += 8;
-                }
-                if (lho == 0xffffffff && fe - f >= 8)
-                    lho = le64(f);
-            }
-            x += 4 + sz;
-        }
-        p += 46 + nlen + xlen + clen;
-        size_t cn = nlen < sizeof(name) - 1 ? nlen : sizeof(name) - 1;
-        memcpy(name, nm, cn);
+    while ((rc = zip_next(&z, &e, d)) > 0) {
+        size_t cn = e.name.len < sizeof(name) - 1 ? e.name.len : sizeof(name) - 1;
+        memcpy(name, e.name.ptr, cn);
         name[cn] = '\0';
         if (memchr(name, '\0', cn) || !name_ends(name, ".json"))
             continue;
-        if (flags & 1) {
+        struct zip_data zd;
+        struct diag md = { 0 };
+        if (zip_extract(&z, &e, &zd, &md) < 0) {
+            /* encrypted, unknown method, over the cap, damaged data or CRC, bad local
+             * header: this member only; the directory still lists the others */
             if (warn_fn)
-                warn_fn(ctx, name, "encrypted member skipped");
+                warn_fn(ctx, name, md.msg);
             continue;
         }
-        if (method != 0 && method != 8) {
-            if (warn_fn)
-                warn_fn(ctx, name, "compression method not supported, skipped");
-            continue;
-        }
-        if (usize > MAX_ZIP_MEMBER) {
-            if (warn_fn)
-                warn_fn(ctx, name, "member larger than the size cap, skipped");
-            continue;
-        }
-        if (lho > n - 30 || le32(z + lho) != 0x04034b50)
-            return diag_set(d, -ERR_CORRUPT, (size_t)lho, "zip: bad local header for '%s'", name);
-        uint64_t data = lho + 30 + le16(z + lho + 26) + le16(z + lho + 28);
-        if (data > n || csize > n - data)
-            return diag_set(d, -ERR_CORRUPT, (size_t)lho, "zip: data of '%s' outside the file",
-                            name);
-        unsigned char *out = xmalloc(usize ? (size_t)usize : 1);
-        bool ok;
-        if (method == 0) {
-            ok = csize == usize;
-            if (ok)
-                memcpy(out, z + data, (size_t)usize);
-        } else {
-            z_stream zs;
-            memset(&zs, 0, sizeof(zs));
-            ok = inflateInit2(&zs, -15) == Z_OK;
-            if (ok) {
-                zs.next_in = (Bytef *)(uintptr_t)(z + data);
-                zs.avail_in = (uInt)(csize > UINT_MAX ? UINT_MAX : csize);
-                zs.next_out = out;
-                zs.avail_out = (uInt)usize;
-                int zr = inflate(&zs, Z_FINISH);
-                ok = zr == Z_STREAM_END && zs.total_out == usize;
-                inflateEnd(&zs);
-            }
-        }
-        if (ok && crc32(0L, out, (uInt)usize) != crc)
-            ok = false;
-        int rc = 0;
-        if (!ok) {
-            if (warn_fn)
-                warn_fn(ctx, name,
-                        "member does not inflate to its recorded size and CRC, "
-                        "skipped");
-        } else {
-            rc = fn(ctx, name, out, (size_t)usize);
-        }
-        free(out);
+        rc = fn(ctx, name, zd.ptr, zd.len);
+        zip_data_release(&zd);
         if (rc)
             return rc;
     }
-    return 0;
+    return rc;
 }
 
 struct zip_ctx {

@@ -51,10 +51,11 @@ struct import_stats {
 int vulndb_import(const char *db_path, char *const *paths, size_t n, const struct import_opts *o,
                   struct import_stats *st, struct diag *d);
 
-/* The zip reader used for osv.dev's all.zip: calls fn for every member whose name ends with
- * ".json", with its uncompressed content. Members that are encrypted, use a method other than
- * stored/deflate, or fail their CRC are reported through warn_fn (may be NULL) and skipped.
- * Returns 0, the first non-zero value of fn, or -ERR_CORRUPT when the archive structure is
+/* osv.dev's all.zip on top of base/zip.h: calls fn for every member whose name ends with
+ * ".json", with its uncompressed content. A member that cannot be extracted (encrypted, a
+ * method other than stored/deflate, over the 64 MiB member cap, damaged data, CRC mismatch,
+ * bad local header) is reported through warn_fn (may be NULL) with zip's message and skipped.
+ * Returns 0, the first non-zero value of fn, or -ERR_CORRUPT when the central directory is
  * unreadable (d set). */
 typedef int (*zip_member_fn)(void *ctx, const char *name, const void *data, size_t n);
 typedef void (*zip_warn_fn)(void *ctx, const char *name, const char *msg);
