@@ -1,0 +1,4 @@
+package localdep
+
+// Name is what the fixture prints.
+const Name = "localdep"
