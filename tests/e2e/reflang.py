@@ -566,7 +566,11 @@ class MavenComparator(_BatchComparator):
         d = os.path.join(ORACLE_DIR, "java")
         os.makedirs(d, exist_ok=True)
         src = os.path.join(d, "MavenCmp.java")
-        if not os.path.exists(src) or open(src).read() != JAVA_CMP:
+        cur = None
+        if os.path.exists(src):
+            with open(src) as f:
+                cur = f.read()
+        if cur != JAVA_CMP:
             with open(src, "w") as f:
                 f.write(JAVA_CMP)
         return _lines_child(["java", "-cp", jar, src], ["%s\t%s" % p for p in pairs],

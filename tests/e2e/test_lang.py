@@ -1,0 +1,409 @@
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end tests of vigil's language-package scanning against an independent reference.
+
+The truth comes from reflang.py (never from vigil): the image read by refimage.py (Python
+tarfile + whiteouts); npm package.json / package-lock.json, Python METADATA / PKG-INFO, jar
+pom.properties (nested BOOT-INF/lib and WEB-INF/lib jars too) parsed in Python, Go build info
+from the real `go version -m`; OSV ranges evaluated with each ecosystem's own comparator: node's
+`semver` (npm), python3-packaging (PyPI), Maven's ComparableVersion (Maven) and
+golang.org/x/mod/semver (Go).
+
+- ReferenceLang: the reference alone, on the real images: the inventory says what the images
+  were built with (tools README), the known advisories of lodash 4.17.15, minimist 1.2.0,
+  node-fetch 2.6.0, jsonwebtoken 8.5.1 and express 4.17.1's tree are found with their fixed-in
+  versions, polyglot has PyPI, Maven and Go findings, the whiteout image has no commons-io, and
+  each oracle answers as its ecosystem documents. Counts are printed (stderr).
+- LangVsVigil: `vigil sbom --format json` language packages equal the reference's (type, name,
+  version, file path) and layers; `vigil scan --format enhanced-json --scanners os,lang`
+  language findings equal the reference's, finding by finding (id, package, installed,
+  fixed-in; "NotAvailable" = no fix), with a readable diff on failure.
+
+Skipped only when VIGIL_TEST_IMAGES is unset (loudly). Every child process is bounded.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+import refimage
+import reflang
+import vigil_e2e as E
+
+LANG_IMAGES = ["node-app:vuln-deps", "polyglot:bookworm", "debian-whiteout:bookworm"]
+
+# vigil's inventory `type` strings for language packages -> the reference's types
+VIGIL_TYPES = {"npm": "npm", "pypi": "pypi", "maven": "maven", "go": "go"}
+# Inspector's packageManager values in enhanced findings -> the reference's types
+PACKAGE_MANAGERS = {"NODEPKG": "npm", "NPM": "npm", "PYTHONPKG": "pypi", "PIP": "pypi",
+                    "JAR": "maven", "POM": "maven", "GOBINARY": "go", "GOMOD": "go"}
+OS_PACKAGE_MANAGERS = ("OS", "DPKG", "APK", "RPM")
+
+_REF = {}
+
+
+def reference(ref):
+    """(image, LangInventory, findings) of the reference, computed once per run."""
+    if ref not in _REF:
+        t = time.time()
+        img = refimage.Image(E.IMAGES, ref)
+        inv = reflang.image_inventory(img)
+        t1 = time.time()
+        fs = reflang.match(inv, E.VULNDB)
+        counts = {}
+        for p in inv.packages:
+            counts[p["type"]] = counts.get(p["type"], 0) + 1
+        sys.stderr.write("\n[reflang] %s: packages %s (%d distinct), %d archives without "
+                         "pom.properties (%.1fs); findings %d, unfixed %d (%.1fs)\n" % (
+                             ref, counts, len(inv.tuples(with_path=False)),
+                             len(inv.unidentified), t1 - t, len(fs),
+                             sum(1 for f in fs if not f["fixed"]), time.time() - t1))
+        _REF[ref] = (img, inv, fs)
+    return _REF[ref]
+
+
+def set_diff(label, want, got, limit=40):
+    missing = sorted(want - got)
+    extra = sorted(got - want)
+    if not missing and not extra:
+        return ""
+    lines = ["%s: reference %d, vigil %d" % (label, len(want), len(got))]
+    for x in missing[:limit]:
+        lines.append("  missing in vigil: %s" % (x,))
+    for x in extra[:limit]:
+        lines.append("  extra in vigil:   %s" % (x,))
+    if len(missing) > limit or len(extra) > limit:
+        lines.append("  ... %d missing, %d extra in all" % (len(missing), len(extra)))
+    return "\n".join(lines)
+
+
+def diff_findings(label, want, got, limit=60):
+    missing = sorted(want - got)
+    extra = sorted(got - want)
+    if not missing and not extra:
+        return ""
+    lines = ["%s: reference %d findings, vigil %d (id, package, installed, fixed-in)"
+             % (label, len(want), len(got))]
+    by_key = {}
+    for t in missing:
+        by_key.setdefault(t[:3], [None, None])[0] = t[3]
+    for t in extra:
+        by_key.setdefault(t[:3], [None, None])[1] = t[3]
+    for n, k in enumerate(sorted(by_key)):
+        if n >= limit:
+            lines.append("  ... %d keys differ in all" % len(by_key))
+            break
+        w, g = by_key[k]
+        if w is not None and g is not None:
+            lines.append("  different fix    %s %s %s: reference %r, vigil %r" % (k + (w, g)))
+        elif w is not None:
+            lines.append("  missing in vigil %s %s %s (fixed %r)" % (k + (w,)))
+        else:
+            lines.append("  extra in vigil   %s %s %s (fixed %r)" % (k + (g,)))
+    return "\n".join(lines)
+
+
+def find(findings, fid, pkg, ver):
+    for f in findings:
+        if (f["id"], f["package"], f["version"]) == (fid, pkg, ver):
+            return f
+    return None
+
+
+# ====================================================================== reference alone
+
+class ReferenceLang(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        E.require_images()
+        t = time.time()
+        for ref in LANG_IMAGES:
+            reference(ref)
+        cls.secs = time.time() - t
+
+    def assertFindings(self, findings, expected):
+        """expected: (id, package, installed, fixed-in) that must all be in the findings."""
+        got = reflang.finding_tuples(findings)
+        missing = [e for e in expected if e not in got]
+        self.assertFalse(missing, "known advisories not found (or with another fix): %s\n"
+                         "near them: %s" % (missing, sorted(
+                             t for t in got if t[1] in {m[1] for m in missing})))
+
+    def test_runs_fast(self):
+        self.assertLess(self.secs, 60, "the reference took %.1fs for %d images" % (
+            self.secs, len(LANG_IMAGES)))
+
+    def test_node_app_inventory(self):
+        _, inv, _ = reference("node-app:vuln-deps")
+        mods = {(p["name"], p["version"]) for p in inv.packages
+                if p["path"].startswith("app/node_modules/")}
+        lock = {(p["name"], p["version"]) for p in inv.packages
+                if p["path"] == "app/package-lock.json"}
+        self.assertGreaterEqual(len(mods), 60)
+        self.assertEqual(mods, lock, "node_modules and the lockfile disagree")
+        for nv in [("lodash", "4.17.15"), ("minimist", "1.2.0"), ("node-fetch", "2.6.0"),
+                   ("jsonwebtoken", "8.5.1"), ("express", "4.17.1"), ("qs", "6.7.0"),
+                   ("body-parser", "1.19.0"), ("path-to-regexp", "0.1.7")]:
+            self.assertIn(nv, mods)
+            self.assertIn(("npm",) + nv + ("app/node_modules/%s/package.json" % nv[0],),
+                          inv.tuples())
+        # the application itself (app/package.json, the lockfile's root) is not a dependency
+        self.assertNotIn("mti-vulnerable-node-app", {p["name"] for p in inv.packages})
+        self.assertEqual({p["type"] for p in inv.packages}, {"npm"})
+
+    def test_node_app_known_advisories(self):
+        _, _, fs = reference("node-app:vuln-deps")
+        self.assertFindings(fs, [
+            ("CVE-2020-8203", "lodash", "4.17.15", "4.17.19"),
+            ("CVE-2020-28500", "lodash", "4.17.15", "4.17.21"),
+            ("CVE-2021-23337", "lodash", "4.17.15", "4.17.21"),
+            ("CVE-2020-7598", "minimist", "1.2.0", "1.2.3"),
+            ("CVE-2021-44906", "minimist", "1.2.0", "1.2.6"),
+            ("CVE-2020-15168", "node-fetch", "2.6.0", "2.6.1"),
+            ("CVE-2022-0235", "node-fetch", "2.6.0", "2.6.7"),
+            ("CVE-2022-23539", "jsonwebtoken", "8.5.1", "9.0.0"),
+            ("CVE-2022-23540", "jsonwebtoken", "8.5.1", "9.0.0"),
+            ("CVE-2022-23541", "jsonwebtoken", "8.5.1", "9.0.0"),
+            ("CVE-2024-29041", "express", "4.17.1", "4.19.2"),
+            ("CVE-2024-43796", "express", "4.17.1", "4.20.0"),
+            ("CVE-2022-24999", "qs", "6.7.0", "6.7.3"),
+            ("CVE-2024-45590", "body-parser", "1.19.0", "1.20.3"),
+            ("CVE-2024-45296", "path-to-regexp", "0.1.7", "0.1.10"),
+            ("CVE-2024-52798", "path-to-regexp", "0.1.7", "0.1.12"),
+            ("CVE-2024-43799", "send", "0.17.1", "0.19.0"),
+            ("CVE-2024-43800", "serve-static", "1.14.1", "1.16.0"),
+        ])
+        # a GHSA without CVE keeps its GHSA id
+        self.assertTrue(find(fs, "GHSA-7fhm-mqm4-2wp7", "minimist", "1.2.0"))
+        # nothing fixed at or below what is installed
+        cmp = reflang.NpmComparator()
+        bad = [f for f in fs if f["fixed"] and cmp(f["fixed"], f["version"]) <= 0]
+        self.assertFalse(bad)
+        # lodash 4.17.15 is newer than CVE-2019-10744's fix (4.17.12): not reported
+        self.assertIsNone(find(fs, "CVE-2019-10744", "lodash", "4.17.15"))
+
+    def test_polyglot_inventory(self):
+        _, inv, _ = reference("polyglot:bookworm")
+        py = {(p["name"], p["version"]) for p in inv.by_type("pypi")}
+        for nv in [("requests", "2.28.1"), ("urllib3", "1.26.12"), ("jinja2", "3.1.2"),
+                   ("idna", "3.3"), ("certifi", "2022.9.24"), ("pyyaml", "6.0")]:
+            self.assertIn(nv, py)
+        self.assertTrue({"six", "markupsafe", "chardet", "charset-normalizer"} <=
+                        {n for n, _ in py}, py)
+        mv = {(p["name"], p["version"], p["path"]) for p in inv.by_type("maven")}
+        for t in [("com.google.guava:guava", "31.1-jre", "usr/share/java/guava.jar"),
+                  ("commons-io:commons-io", "2.11.0", "usr/share/java/commons-io.jar"),
+                  ("com.fasterxml.jackson.core:jackson-databind", "2.14.0",
+                   "usr/share/java/jackson-databind.jar"),
+                  ("org.yaml:snakeyaml", "1.33",
+                   "opt/app/app.jar!BOOT-INF/lib/snakeyaml-1.33.jar"),
+                  ("commons-io:commons-io", "2.11.0",
+                   "opt/app/app.jar!BOOT-INF/lib/commons-io-2.11.0.jar"),
+                  ("org.apache.commons:commons-compress", "1.22",
+                   "opt/app/app.jar!BOOT-INF/lib/commons-compress-1.22.jar")]:
+            self.assertIn(t, mv)
+        # Debian's versioned symlinks (commons-io-2.11.0.jar -> commons-io.jar) add nothing
+        self.assertFalse([t for t in mv if t[2].startswith("usr/share/maven-repo/")])
+        unid = {u["path"] for u in inv.unidentified}
+        self.assertTrue({"usr/share/java/h2-2.1.214.jar",
+                         "usr/share/java/atinject-jsr330-api-1.0.jar",
+                         "usr/share/java/jsr305-0.1~+svn49.jar"} <= unid, unid)
+        go = {(p["name"], p["version"], p["path"]) for p in inv.by_type("go")}
+        self.assertEqual(go, {("golang.org/x/net", "v0.7.0", "usr/local/bin/scanme"),
+                              ("gopkg.in/yaml.v2", "v2.4.0", "usr/local/bin/scanme"),
+                              ("stdlib", "1.19.8", "usr/local/bin/scanme"),
+                              ("stdlib", "1.19.8", "usr/bin/shfmt")})
+
+    def test_polyglot_findings(self):
+        _, _, fs = reference("polyglot:bookworm")
+        self.assertEqual({f["ecosystem"] for f in fs}, {"PyPI", "Maven", "Go"})
+        self.assertFindings(fs, [
+            ("CVE-2023-32681", "requests", "2.28.1", "2.31.0"),
+            ("CVE-2023-43804", "urllib3", "1.26.12", "1.26.17"),
+            ("CVE-2024-22195", "jinja2", "3.1.2", "3.1.3"),
+            ("CVE-2022-1471", "org.yaml:snakeyaml", "1.33", "2.0"),
+            ("CVE-2024-47554", "commons-io:commons-io", "2.11.0", "2.14.0"),
+            ("CVE-2023-44487", "golang.org/x/net", "v0.7.0", "0.17.0"),
+            ("CVE-2023-29403", "stdlib", "1.19.8", "1.19.10"),
+        ])
+        # GHSA and PYSEC records of one issue are one finding named by the CVE
+        f = find(fs, "CVE-2023-32681", "requests", "2.28.1")
+        self.assertTrue({x.split("-")[0] for x in f["record_ids"]} >= {"GHSA", "PYSEC"},
+                        f["record_ids"])
+        self.assertEqual(len(fs), len(reflang.finding_tuples(fs)))
+
+    def test_whiteout_no_commons_io(self):
+        _, inv, fs = reference("debian-whiteout:bookworm")
+        self.assertFalse([p for p in inv.packages if "commons-io" in p["name"]], inv.packages)
+        self.assertFalse([f for f in fs if "commons-io" in f["package"]])
+        # ... while the layer that installed it does have the jar
+        img = reference("debian-whiteout:bookworm")[0]
+        m = refimage.merge(img, lambda p: p.endswith(".jar"))
+        self.assertTrue(any("commons-io" in p for snap in m.snapshots for p in snap))
+
+    def test_oracles(self):
+        c = reflang.comparators()
+        cases = {
+            "npm": [("1.0.0-alpha", "1.0.0", -1), ("1.0.0-alpha.1", "1.0.0-alpha.beta", -1),
+                    ("1.0.0+build.5", "1.0.0", 0), ("1.10.0", "1.9.0", 1),
+                    ("4.17.15", "4.17.21", -1)],
+            "PyPI": [("1.0rc1", "1.0", -1), ("1.0", "1.0.post1", -1), ("1.0.dev0", "1.0a1", -1),
+                     ("1!0.1", "2.0", 1), ("2022.9.24", "2022.12.07", -1), ("1.0", "1.0.0", 0)],
+            "Maven": [("1.0-alpha-1", "1.0", -1), ("1.0", "1.0-sp", -1),
+                      ("31.1-jre", "32.0.0-android", -1), ("1.0", "1.0.0", 0),
+                      ("1.0-SNAPSHOT", "1.0", -1), ("1.0-rc1", "1.0-beta2", 1)],
+            "Go": [("v0.7.0", "0.17.0", -1), ("1.19.8", "1.20", -1), ("1.21rc2", "1.21.0", -1),
+                   ("v2.4.0+incompatible", "v2.4.0", 0),
+                   ("v0.0.0-20230101000000-abcdefabcdef", "v0.0.1", -1)],
+        }
+        for eco, lst in cases.items():
+            for a, b, want in lst:
+                self.assertEqual(c[eco](a, b), want, "%s: %s vs %s" % (eco, a, b))
+        with self.assertRaises(reflang.IncomparableError):
+            c["npm"]("not-a-version", "1.0.0")
+
+
+# ====================================================================== vigil vs reference
+
+def vigil_lang_packages(doc):
+    """Language packages of a `vigil sbom --format json` document as (type, name, version,
+    dbPath, layer) with the reference's type names; unknown non-OS types fail."""
+    out = []
+    for p in doc.get("packages", []):
+        t = p.get("type")
+        if t in ("deb", "apk", "rpm"):
+            continue
+        if t not in VIGIL_TYPES:
+            raise AssertionError("vigil sbom: unknown package type %r in %s" % (t, p))
+        out.append((VIGIL_TYPES[t], p.get("name"), p.get("version"), p.get("dbPath"),
+                    p.get("layer")))
+    return out
+
+
+def vigil_lang_findings(doc):
+    """(id, package, installed, fixed-in, filePath, type) of the language findings of an
+    enhanced-json document."""
+    out = []
+    for f in doc["imageScanFindings"].get("enhancedFindings", []):
+        d = f["packageVulnerabilityDetails"]
+        for vp in d.get("vulnerablePackages", []):
+            pm = vp.get("packageManager", "")
+            if pm in OS_PACKAGE_MANAGERS:
+                continue
+            if pm not in PACKAGE_MANAGERS:
+                raise AssertionError("vigil scan: unknown packageManager %r in %s" % (pm, vp))
+            fixed = vp.get("fixedInVersion") or ""
+            out.append((d["vulnerabilityId"], vp["name"], vp.get("version", ""),
+                        "" if fixed == "NotAvailable" else fixed, vp.get("filePath"),
+                        PACKAGE_MANAGERS[pm]))
+    return out
+
+
+def slug(ref):
+    return "".join(c if c.isalnum() else "_" for c in ref)
+
+
+class LangVsVigil(E.VigilCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._sbom = {}
+        cls._scan = {}
+
+    def sbom(self, ref):
+        if ref not in self._sbom:
+            r = self.vigil("sbom", "--format", "json", E.image_arg(ref))
+            self.assertEqual(r.rc, 0, r.describe())
+            self._sbom[ref] = r.json()
+        return self._sbom[ref]
+
+    def scan(self, ref):
+        if ref not in self._scan:
+            r = self.vigil("scan", "--format", "enhanced-json", "--scanners", "os,lang",
+                           "--db", E.shared_db(), E.image_arg(ref))
+            self.assertEqual(r.rc, 0, r.describe())
+            self._scan[ref] = r.json()
+        return self._scan[ref]
+
+    def check_sbom(self, ref):
+        _, inv, _ = reference(ref)
+        got = vigil_lang_packages(self.sbom(ref))
+        unid = {u["path"]: u for u in inv.unidentified}
+        main = [g for g in got if g[3] not in unid]
+        self.assertEqual(len(main), len(set(main)), "duplicate packages in vigil's sbom")
+        want = {(p["type"], p["name"], p["version"], p["path"]) for p in inv.packages}
+        d = set_diff(ref + " language packages (type, name, version, path)", want,
+                     {g[:4] for g in main})
+        self.assertFalse(d, "\n" + d)
+        # each package is attributed to the layer of the file it was read from
+        want_l = {(p["type"], p["name"], p["version"], p["path"], p["layer"])
+                  for p in inv.packages}
+        d = set_diff(ref + " language packages with layer", want_l, set(main))
+        self.assertFalse(d, "\n" + d)
+        # archives without pom.properties: the reference cannot name them, but whatever vigil
+        # reports for one is one package with a version the archive states
+        for path, u in unid.items():
+            rep = [g for g in got if g[3] == path]
+            self.assertLessEqual(len(rep), 1, "%s: %s" % (path, rep))
+            for g in rep:
+                self.assertEqual(g[0], "maven", g)
+                self.assertIn(g[2], u["versions"], "%s: version %r not among %s" % (
+                    path, g[2], u["versions"]))
+
+    def check_scan(self, ref):
+        _, inv, fs = reference(ref)
+        got = vigil_lang_findings(self.scan(ref))
+        unid = {u["path"] for u in inv.unidentified}
+        # findings on archives the reference cannot name are listed, not compared
+        main = [g for g in got if g[4] not in unid]
+        tuples = {g[:4] for g in main}
+        d = diff_findings(ref + " language findings", reflang.finding_tuples(fs), tuples)
+        self.assertFalse(d, "\n" + d)
+        # type and file path of each finding agree with the reference
+        by_key = {(f["id"], f["package"], f["version"]): f for f in fs}
+        bad = []
+        for g in main:
+            f = by_key[g[:3]]
+            if g[5] != f["type"] or (g[4] is not None and g[4] not in f["paths"]):
+                bad.append((g, f["type"], sorted(f["paths"])))
+        self.assertFalse(bad, "findings with another type or file path: %s" % bad[:10])
+
+    def test_whiteout_no_commons_io(self):
+        ref = "debian-whiteout:bookworm"
+        pk = vigil_lang_packages(self.sbom(ref))
+        self.assertFalse([p for p in pk if "commons-io" in (p[1] or "")], pk)
+        fs = vigil_lang_findings(self.scan(ref))
+        self.assertFalse([f for f in fs if "commons-io" in f[1]], fs)
+
+    def test_fat_jar_nested_paths(self):
+        ref = "polyglot:bookworm"
+        pk = vigil_lang_packages(self.sbom(ref))
+        nested = {(p[1], p[2], p[3]) for p in pk if (p[3] or "").startswith("opt/app/app.jar!")}
+        self.assertEqual(nested, {
+            ("commons-io:commons-io", "2.11.0", "opt/app/app.jar!BOOT-INF/lib/commons-io-2.11.0.jar"),
+            ("org.yaml:snakeyaml", "1.33", "opt/app/app.jar!BOOT-INF/lib/snakeyaml-1.33.jar"),
+            ("org.apache.commons:commons-compress", "1.22",
+             "opt/app/app.jar!BOOT-INF/lib/commons-compress-1.22.jar")})
+
+
+def _add_tests():
+    for ref in LANG_IMAGES:
+        def s(self, ref=ref):
+            self.check_sbom(ref)
+        s.__doc__ = "vigil sbom language packages of %s equal the reference" % ref
+        setattr(LangVsVigil, "test_sbom_%s" % slug(ref), s)
+
+        def f(self, ref=ref):
+            self.check_scan(ref)
+        f.__doc__ = "vigil scan language findings of %s equal the reference" % ref
+        setattr(LangVsVigil, "test_scan_%s" % slug(ref), f)
+
+
+_add_tests()
+
+
+if __name__ == "__main__":
+    unittest.main()
