@@ -50,14 +50,13 @@ Matching rules:
   a range with a version the oracle rejects (invalid in the ecosystem's grammar) is left out.
 - finding id: the record id when it is a CVE, else the lowest CVE among its aliases, else the
   lowest of the record id and its non-CVE aliases (so GO-/PYSEC- records that alias a GHSA
-  without CVE become that GHSA); MAL-* records (malicious packages) keep their MAL id unless
-  they alias a CVE.
+  without CVE become that GHSA); MAL-* records (malicious packages) are named by the lowest of
+  their own id and their MAL aliases (their GHSA malware aliases are not in the data).
 - one finding per (finding id, package name, installed version); fixed-in = the lowest `fixed`
   above the installed version over every matching entry of every record merged into it, ""
   when none.
 """
 
-import functools
 import glob
 import gzip
 import hashlib
@@ -66,7 +65,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import tempfile
 import zipfile
@@ -708,7 +706,7 @@ def finding_id(rec):
     if cves:
         return cves[0]
     if rid.startswith("MAL-"):
-        return rid
+        return min([rid] + [a for a in aliases if a.startswith("MAL-")])
     return min([rid] + [a for a in aliases if not a.startswith("MAL-")])
 
 
