@@ -819,3 +819,44 @@ if __name__ == "__main__":
                 print("   vuln %-20s %-40s %-12s fixed %-12s %s" % (
                     f["id"], f["package"], f["version"], f["fixed"] or "-",
                     ",".join(sorted(f["record_ids"]))))
+
+
+# ================================================================ self check
+
+def selfcheck_versions(eco, vulndb=DEFAULT_VULNDB, max_pairs=20000, cmp=None):
+    """osv.dev lists the versions each range covers (in the ecosystem's own ordering) in
+    `versions`: every listed version must be inside the entry's ranges as the oracle orders
+    them. Returns (versions checked, [(record id, package, version)] that fall outside)."""
+    db = LangDB.get(vulndb)
+    cmp = cmp or comparators()[eco]
+    todo = []
+    for (e, name), lst in sorted(db.by_pkg.items()):
+        if e != eco:
+            continue
+        for rec, a in lst:
+            rgs = [rg for rg in a.get("ranges") or [] if rg.get("type") in ("ECOSYSTEM", "SEMVER")]
+            if not rgs or not a.get("versions"):
+                continue
+            for v in a["versions"]:
+                todo.append((rec["id"], name, v, rgs))
+        if len(todo) >= max_pairs:
+            break
+    pairs = []
+    for rid, name, v, rgs in todo:
+        vals = [val for rg in rgs for ev in rg.get("events") or [] for k, val in ev.items()
+                if k in ("introduced", "fixed", "last_affected", "limit") and val not in ("0", "*")]
+        pairs += [(v, x) for x in vals]
+        pairs += [(x, y) for i, x in enumerate(vals) for y in vals[i + 1:]]
+    cmp.prime(pairs)
+    bad = []
+    for rid, name, v, rgs in todo:
+        ok = False
+        for rg in rgs:
+            try:
+                a, _ = refmatch._events_affect(v, rg.get("events") or [], cmp)
+            except IncomparableError:
+                continue
+            ok = ok or a
+        if not ok:
+            bad.append((rid, name, v))
+    return len(todo), bad

@@ -247,6 +247,21 @@ class ReferenceLang(unittest.TestCase):
         m = refimage.merge(img, lambda p: p.endswith(".jar"))
         self.assertTrue(any("commons-io" in p for snap in m.snapshots for p in snap))
 
+    def test_oracles_agree_with_osv_dev(self):
+        """osv.dev enumerates the versions each range covers with its own comparators; with our
+        oracles every enumerated version falls inside its ranges (first ~20,000 per
+        ecosystem). The one Go exception is a record listing "2.10.0-rc1", which is not the
+        SemVer spelling its range uses."""
+        for eco, least, allowed in (("Maven", 10000, set()), ("PyPI", 10000, set()),
+                                    ("npm", 3000, set()),
+                                    ("Go", 50, {("GHSA-92mw-q256-5vwg",
+                                                 "github.com/argoproj/argo-cd/v2",
+                                                 "2.10.0-rc1")})):
+            n, bad = reflang.selfcheck_versions(eco, E.VULNDB)
+            self.assertGreaterEqual(n, least, eco)
+            self.assertFalse(set(bad) - allowed, "%s: %d of %d listed versions outside their "
+                             "ranges: %s" % (eco, len(bad), n, bad[:10]))
+
     def test_finding_ids(self):
         """Finding ids on real records: a GHSA with a CVE alias -> the CVE; a GO record
         aliasing a GHSA and no CVE -> the GHSA (the same finding as the GHSA record); MAL ->
