@@ -129,21 +129,27 @@ static int import_bundled(const char *db_path, struct diag *d)
 /* When the vulnerability data was last updated: the newest record's modification time. */
 static time_t source_updated_at(const char *db_path)
 {
+    /* recorded by every import; databases from before that are asked the slow way */
+    static const char *const queries[] = {
+        "SELECT value FROM meta WHERE key = 'newest_modified'",
+        "SELECT MAX(modified) FROM advisories WHERE kind = 1",
+    };
     sqlite3 *db = NULL;
     struct diag d = { 0 };
     time_t t = 0;
     if (vdb_open(db_path, false, &db, &d) != 0)
         return 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT MAX(modified) FROM advisories", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        struct tm tm = { 0 };
-        if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-            t = timegm(&tm);
+    for (size_t q = 0; q < ARRAY_SIZE(queries) && !t; q++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, queries[q], -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+            const char *s = (const char *)sqlite3_column_text(st, 0);
+            struct tm tm = { 0 };
+            if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+                t = timegm(&tm);
+        }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
     sqlite3_close(db);
     return t;
 }

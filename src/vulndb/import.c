@@ -2365,7 +2365,12 @@ static int finish_import(struct importer *im, const char *paths_text, const char
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return db_fail(im, rc, "recording the import", d);
-    return 0;
+    /* the newest OSV record's date, read by every scan (ECR's vulnerabilitySourceUpdatedAt):
+     * kept in meta so a scan does not walk the advisories table for it */
+    return vdb_exec(im->db,
+                    "INSERT OR REPLACE INTO meta(key, value) SELECT 'newest_modified',"
+                    " COALESCE(MAX(modified), '') FROM advisories WHERE kind = 1;",
+                    d);
 }
 
 static void importer_release(struct importer *im)
