@@ -367,12 +367,14 @@ class LangVsVigil(E.VigilCase):
         want = {(p["type"], p["name"], p["version"], p["path"]) for p in inv.packages}
         d = set_diff(ref + " language packages (type, name, version, path)", want,
                      {g[:4] for g in main})
-        self.assertFalse(d, "\n" + d)
+        if d:
+            self.fail("\n" + d)
         # each package is attributed to the layer of the file it was read from
         want_l = {(p["type"], p["name"], p["version"], p["path"], p["layer"])
                   for p in inv.packages}
         d = set_diff(ref + " language packages with layer", want_l, set(main))
-        self.assertFalse(d, "\n" + d)
+        if d:
+            self.fail("\n" + d)
         # archives without pom.properties: the reference cannot name them, but whatever vigil
         # reports for one is one package with a version the archive states
         for path, u in unid.items():
@@ -391,7 +393,8 @@ class LangVsVigil(E.VigilCase):
         main = [g for g in got if g[4] not in unid]
         tuples = {g[:4] for g in main}
         d = diff_findings(ref + " language findings", reflang.finding_tuples(fs), tuples)
-        self.assertFalse(d, "\n" + d)
+        if d:
+            self.fail("\n" + d)
         # type and file path of each finding agree with the reference
         by_key = {(f["id"], f["package"], f["version"]): f for f in fs}
         bad = []
@@ -547,7 +550,8 @@ class SyntheticLang(E.VigilCase):
         want = {(p["type"], p["name"], p["version"], p["path"], p["layer"])
                 for p in self.inv.packages}
         d = set_diff(SYN_REF + " (type, name, version, path, layer)", want, set(got))
-        self.assertFalse(d, "\n" + d)
+        if d:
+            self.fail("\n" + d)
 
     def test_scan(self):
         r = self.vigil("scan", "--format", "enhanced-json", "--scanners", "os,lang",
@@ -555,7 +559,8 @@ class SyntheticLang(E.VigilCase):
         self.assertEqual(r.rc, 0, r.describe())
         got = {g[:4] for g in vigil_lang_findings(r.json())}
         d = diff_findings(SYN_REF + " language findings", reflang.finding_tuples(self.fs), got)
-        self.assertFalse(d, "\n" + d)
+        if d:
+            self.fail("\n" + d)
 
 
 def _add_tests():
