@@ -8,9 +8,10 @@
 #   **/Gemfile.lock            Bundler::LockfileParser, specs from rubygems sources (the GEM
 #                              sections), one row per distinct name and version
 #
-# rexml, irb and rake are real installed specs from Debian's ruby 3.1 packages; json and
-# nokogiri are written here in the form rubygems writes installed specs (%q{} strings of old
-# releases; a platform gem). Run with Debian's ruby (apt-get install ruby).
+# rexml, irb, rake and digest (its second stub line holds NUL bytes) are real installed specs
+# from Debian's ruby 3.1 packages; json and nokogiri are written here in the form rubygems
+# writes installed specs (%q{} strings of old releases; a platform gem). Run with Debian's
+# ruby (apt-get install ruby).
 
 require "bundler"
 require "rubygems"
