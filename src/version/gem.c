@@ -108,8 +108,10 @@ static int gem_seg_cmp(const struct gem_seg *x, const struct gem_seg *y)
 
 int gem_vercmp(struct str a, struct str b)
 {
-    struct gem_iter ia = { .p = (const unsigned char *)a.ptr, .n = a.ptr ? a.len : 0 };
-    struct gem_iter ib = { .p = (const unsigned char *)b.ptr, .n = b.ptr ? b.len : 0 };
+    struct gem_iter ia = { .p = (const unsigned char *)(a.ptr ? a.ptr : ""),
+                           .n = a.ptr ? a.len : 0 };
+    struct gem_iter ib = { .p = (const unsigned char *)(b.ptr ? b.ptr : ""),
+                           .n = b.ptr ? b.len : 0 };
     static const struct gem_seg zero = { GEM_NUM, (const unsigned char *)"0", 1 };
     for (;;) {
         struct gem_seg x = gem_next(&ia), y = gem_next(&ib);
@@ -124,7 +126,7 @@ int gem_vercmp(struct str a, struct str b)
 /* \A\s*([0-9]+(\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?)?\s*\z */
 int gem_version_check(struct str v, struct diag *d)
 {
-    const unsigned char *p = (const unsigned char *)v.ptr;
+    const unsigned char *p = (const unsigned char *)(v.ptr ? v.ptr : "");
     size_t n = v.ptr ? v.len : 0, i = 0;
     while (i < n && gem_is_space(p[i]))
         i++;

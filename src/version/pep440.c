@@ -526,7 +526,9 @@ static int leg_cmp(const unsigned char *a, size_t an, const unsigned char *b, si
 
 int pep440_vercmp(struct str a, struct str b)
 {
-    const unsigned char *pa = (const unsigned char *)a.ptr, *pb = (const unsigned char *)b.ptr;
+    /* a NULL slice is the empty string (no pointer arithmetic on NULL) */
+    const unsigned char *pa = (const unsigned char *)(a.ptr ? a.ptr : "");
+    const unsigned char *pb = (const unsigned char *)(b.ptr ? b.ptr : "");
     size_t na = a.ptr ? a.len : 0, nb = b.ptr ? b.len : 0;
     struct pep440 va, vb;
     size_t fail;
@@ -541,7 +543,7 @@ int pep440_vercmp(struct str a, struct str b)
 
 int pep440_version_check(struct str v, struct diag *d)
 {
-    const unsigned char *p = (const unsigned char *)v.ptr;
+    const unsigned char *p = (const unsigned char *)(v.ptr ? v.ptr : "");
     size_t n = v.ptr ? v.len : 0;
     struct pep440 pv;
     size_t at = 0;

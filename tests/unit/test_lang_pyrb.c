@@ -343,6 +343,9 @@ TEST(lang_gem_edges)
     CMP(gem_vercmp, "abc", "", -1);
     CMP(gem_vercmp, "1.0 x", "1.0.x", 0);
     ASSERT_EQ(gem_vercmp(STR_NULL, STR_NULL), 0);
+    ASSERT_EQ(gem_vercmp(STR_NULL, str_from("0.0")), 0);
+    ASSERT_EQ(gem_version_check(STR_NULL, NULL), 0);
+    ASSERT_EQ(pep440_version_check(STR_NULL, NULL), -ERR_VERSION);
     ASSERT_EQ(sgn(gem_vercmp(str_make("1.0\0\x01", 5), str_from("1"))), 0);
 }
 
