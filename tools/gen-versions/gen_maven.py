@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Generate tests/data/versions/maven.txt: pairs of real Maven versions with the result of
+Maven's own org.apache.maven.artifact.versioning.ComparableVersion (the oracle).
+
+The oracle is Debian's Maven (package `maven`, /usr/share/maven/lib/maven-artifact-3.x.jar;
+override with MAVEN_ARTIFACT_JAR): tools/gen-versions/MavenOracle.java is compiled with javac
+into a temporary directory and fed every pair on stdin. Versions: the Maven OSV file
+(../shared/vulndb/osv/maven.jsonl.gz: range events and `versions` lists, grouped by package),
+plus hand-picked edge cases (qualifier aliases, separators, padding) compared all against all.
+Run through tools/gen-versions/gen-all.sh.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import common
+
+SEED = 20250301
+HERE = os.path.dirname(os.path.abspath(__file__))
+JAR = os.environ.get("MAVEN_ARTIFACT_JAR", "/usr/share/maven/lib/maven-artifact-3.x.jar")
+
+# Hand-picked (not real data): ComparableVersion's documented rules and their corners.
+EDGE = [
+    "", "0", "1", "1.0", "1.0.0", "1-0", "1.0-0", "1-0.0-1", "1.", "1-", ".1", "-1", "1..2",
+    "1--2", "1.0.0.0.0.1", "01", "1.01", "1.10", "1.9", "2147483647", "2147483648",
+    "9223372036854775807", "9223372036854775808", "123456789012345678901234567890",
+    "1-alpha", "1-a1", "1a1", "1.a1", "1-a", "1a", "1-alpha-1", "1-alpha1", "1-alpha.1",
+    "1-beta", "1-b2", "1-milestone", "1-m3", "1-rc", "1-cr", "1-rc1", "1-CR1", "1-RC1",
+    "1-snapshot", "1-SNAPSHOT", "1.0-SNAPSHOT", "1-ga", "1-final", "1-release", "1.Final",
+    "1.RELEASE", "1-GA", "1-sp", "1-sp1", "1.sp", "1-foo", "1-foo1", "1-bar", "1.x", "1-x",
+    "1x", "1-1", "1.1", "1-1.foo", "1-ga-1", "1-ga.1", "1-0.ga.1", "1-final-2", "1.0RC1",
+    "1.0-rc-1", "1-c1", "1-c-1", "2.0.0.Final", "2.0.0-Final", "1.0-jre", "1.0-android",
+    "31.1-jre", "31.1-android", "a", "A", "alpha", "sp", "-", ".", "--", "1-M1", "1.m1",
+]
+
+
+WORDS = ["alpha", "beta", "milestone", "rc", "cr", "snapshot", "ga", "final", "release", "sp",
+         "a", "b", "m", "x", "foo", "jre", "RC", "Final", "SNAPSHOT"]
+
+
+def synthetic(rng):
+    out = ""
+    for _ in range(rng.randint(1, 7)):
+        k = rng.random()
+        if k < 0.4:
+            out += rng.choice(["0", "0", "1", "2", "10", "00", "01", "123"])
+        elif k < 0.65:
+            out += rng.choice(".-")
+        elif k < 0.9:
+            out += rng.choice(WORDS)
+        else:
+            out += rng.choice("_+Z")
+    return out
+
+
+def main():
+    rng = common.new_rng(SEED)
+    groups = common.osv_versions("maven.jsonl.gz", "Maven")
+    allv = sorted(set().union(*groups.values()))
+    common.log("maven: %d packages, %d versions" % (len(groups), len(allv)))
+
+    ps = common.PairSet(rng)
+    common.add_same_package(ps, groups, n_adjacent=5000, n_random=4000)
+    common.add_cross(ps, groups, 1500)
+    common.add_identical(ps, groups, 300)
+    real = ps.count()
+
+    ps.section("equivalent-forms", "a real version against spellings Maven treats alike "
+               "(upper case, trailing .0, '-' for '.')")
+    for v in rng.sample(allv, 400):
+        ps.add(v, v.upper())
+        ps.add(v, v + ".0")
+        ps.add(v, v.replace(".", "-", 1))
+    derived = ps.count() - real
+    common.add_all_pairs(ps, "edge-cases", "hand-picked edge cases, all pairs (not real data)",
+                         EDGE)
+    ps.section("synthetic", "random strings of numbers, separators and qualifiers (not real "
+               "data)")
+    while len(ps.sections[-1][2]) < 1500:
+        ps.add(synthetic(rng), synthetic(rng))
+
+    rows = [(a, b) for _n, _d, rs in ps.sections for a, b in rs]
+    for a, b in rows:
+        if any(c in v for v in (a, b) for c in "\t\n\r"):
+            raise SystemExit("version with TAB/CR/LF: %r %r" % (a, b))
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["javac", "-d", tmp, "-cp", JAR, os.path.join(HERE, "MavenOracle.java")],
+                       check=True)
+        inp = "".join("%s\t%s\n" % (a, b) for a, b in rows).encode("utf-8", "surrogateescape")
+        res = subprocess.run(["java", "-cp", os.pathsep.join([JAR, tmp]), "MavenOracle"],
+                             input=inp, stdout=subprocess.PIPE, check=True)
+    results = [int(x) for x in res.stdout.decode().split()]
+    assert len(results) == len(rows)
+    it = iter(results)
+    sections = [(name, desc, [(a, b, next(it)) for a, b in rs]) for name, desc, rs in ps.sections]
+    version = subprocess.run(["unzip", "-p", JAR, "META-INF/MANIFEST.MF"], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+    impl = [l.split(":", 1)[1].strip() for l in version.splitlines()
+            if l.startswith("Implementation-Version:")]
+    common.log("maven: %d pairs (%d of real versions, %d derived from real versions)" %
+               (len(rows), real, derived))
+
+    header = [
+        "Maven version pairs: A <TAB> B <TAB> sign of cmp(A, B). Generated by",
+        "tools/gen-versions/gen_maven.py (run tools/gen-versions/gen-all.sh); do not edit.",
+        "Oracle: org.apache.maven.artifact.versioning.ComparableVersion.compareTo from Debian's",
+        "Maven %s (maven-artifact-3.x.jar) via tools/gen-versions/MavenOracle.java." %
+        (impl[0] if impl else "?"),
+        "Versions: ../shared/vulndb/osv/maven.jsonl.gz.",
+        "Escapes in A and B: \\\\ \\t \\n \\r \\xHH; lines starting with '#' are comments.",
+        "",
+    ]
+    path = os.path.join(common.OUT_DIR, "maven.txt")
+    common.write_table(path, header, sections)
+    common.log("maven: wrote %s" % path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
