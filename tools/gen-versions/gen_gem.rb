@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Generate tests/data/versions/gem.txt: pairs of real RubyGems versions (from
 # ../shared/vulndb/osv/rubygems.jsonl.gz, grouped by gem) with the result of Gem::Version#<=>
-# as the oracle. Needs Debian's ruby (apt-get install ruby). Run through
-# tools/gen-versions/gen-all.sh.
+# as the oracle. Needs Debian's ruby (apt-get install ruby): ruby tools/gen-versions/gen_gem.rb
+# (or gen-all.sh, once it lists this script).
 #
 # The table format and the choice of pairs follow tools/gen-versions/common.py (same sections:
 # neighbouring and random versions of one gem, versions of two gems, identical versions, then

@@ -3,7 +3,8 @@
 """Generate tests/data/versions/pep440.txt: pairs of real PyPI versions (from
 ../shared/vulndb/osv/pypi.jsonl.gz, grouped by package) with the order python3-packaging's
 packaging.version.Version gives them. Needs /usr/bin/python3 (Debian's, with python3-packaging
-and python3-pip). Run through tools/gen-versions/gen-all.sh.
+and python3-pip): /usr/bin/python3 tools/gen-versions/gen_pep440.py (or gen-all.sh, once it
+lists this script).
 
 Oracle: Version (packaging 23) when both strings are valid PEP 440 versions. packaging >= 22
 rejects everything else; vigil orders such strings as packaging 21.3's LegacyVersion did
