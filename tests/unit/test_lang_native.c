@@ -717,3 +717,300 @@ TEST(version_gomod_cases)
     ASSERT_TRUE(strstr(d.msg, "v1.2.3-01") != NULL);
     ASSERT_EQ(gomod_version_check(STR_LIT("v1.2-pre"), NULL), -ERR_VERSION);
 }
+
+TEST(version_cargo_table)
+{
+    table_check("cargo", cargo_vercmp, 10000);
+    table_sort_check("cargo", cargo_vercmp);
+}
+
+TEST(version_cargo_cases)
+{
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0.0-alpha"), STR_LIT("1.0.0"))), -1);
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0.0+a"), STR_LIT("1.0.0+b"))), 0);
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0.0-2"), STR_LIT("1.0.0-10"))), -1);
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0.0-99999999999999999999"),
+                               STR_LIT("1.0.0-100000000000000000000"))),
+              -1);
+    /* not SemVer: below every version, ordered by bytes among themselves */
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0"), STR_LIT("0.0.0"))), -1);
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0"), STR_LIT("1.1"))), -1);
+    ASSERT_EQ(sgn(cargo_vercmp(STR_LIT("1.0"), STR_LIT("1.0"))), 0);
+    ASSERT_EQ(cargo_version_check(STR_LIT("1.2.3-rc.1+build.01"), NULL), 0);
+    struct diag d = { 0 };
+    ASSERT_EQ(cargo_version_check(STR_LIT("01.2.3"), &d), -ERR_VERSION);
+    ASSERT_TRUE(strstr(d.msg, "01.2.3") != NULL);
+    ASSERT_EQ(cargo_version_check(STR_LIT("1.2.3-01"), NULL), -ERR_VERSION);
+    ASSERT_EQ(cargo_version_check(STR_LIT("v1.2.3"), NULL), -ERR_VERSION);
+    ASSERT_EQ(cargo_version_check(STR_LIT("1.2.3-"), NULL), -ERR_VERSION);
+}
+
+TEST(version_nuget_table)
+{
+    table_check("nuget", nuget_vercmp, 10000);
+    table_sort_check("nuget", nuget_vercmp);
+}
+
+TEST(version_nuget_cases)
+{
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0"), STR_LIT("1.0.0.0"))), 0);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.01.1"), STR_LIT("1.1.1"))), 0);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0.0.1"), STR_LIT("1.0.0"))), 1);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0.0-BETA"), STR_LIT("1.0.0-beta"))), 0);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0.0-beta.2"), STR_LIT("1.0.0-beta.11"))), -1);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0.0-beta2"), STR_LIT("1.0.0-beta11"))), 1);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0.7+r3456"), STR_LIT("1.0.7"))), 0);
+    ASSERT_EQ(sgn(nuget_vercmp(STR_LIT("1.0.0-rc"), STR_LIT("1.0.0"))), -1);
+    ASSERT_EQ(nuget_version_check(STR_LIT("1.2.3.4-rc.1+meta"), NULL), 0);
+    ASSERT_EQ(nuget_version_check(STR_LIT("1.2.3.4.5"), NULL), -ERR_VERSION);
+    ASSERT_EQ(nuget_version_check(STR_LIT("1.0.0-a..b"), NULL), -ERR_VERSION);
+}
+
+/* ---- Rust ------------------------------------------------------------------------------------ */
+
+TEST(cargo_lock_versions)
+{
+    struct parsed p;
+    /* v1: [root] and [metadata] checksums; the root has no source and is not reported */
+    parse_file(&p, rust_parse_cargo_lock, "rust/Cargo.lock.v1");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 2);
+    expect_pkg(&p, PKG_CARGO, "libc", "0.2.40");
+    expect_pkg(&p, PKG_CARGO, "smallvec", "0.6.9");
+    parsed_free(&p);
+    /* v3: a git source is reported, path crates (no source) are not */
+    parse_file(&p, rust_parse_cargo_lock, "rust/Cargo.lock.v3");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 5);
+    expect_pkg(&p, PKG_CARGO, "regex", "1.5.4");
+    expect_pkg(&p, PKG_CARGO, "aho-corasick", "0.7.18");
+    expect_pkg(&p, PKG_CARGO, "time", "0.1.43");
+    ASSERT_TRUE(find(&p, PKG_CARGO, "app") == NULL);
+    ASSERT_TRUE(find(&p, PKG_CARGO, "util") == NULL);
+    ASSERT_STREQ(p.l.items.v[0].db_path, "rust/Cargo.lock.v3");
+    parsed_free(&p);
+    /* v4: sparse registry, build metadata kept in the version; [[patch.unused]] is not a
+     * package */
+    parse_file(&p, rust_parse_cargo_lock, "rust/Cargo.lock.v4");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 3);
+    expect_pkg(&p, PKG_CARGO, "internal-crate", "2.0.0-beta.1+build.5");
+    expect_pkg(&p, PKG_CARGO, "tokio", "1.18.0");
+    ASSERT_TRUE(find(&p, PKG_CARGO, "unused-patch") == NULL);
+    parsed_free(&p);
+}
+
+TEST(cargo_lock_toml_forms)
+{
+    static const char lock[] = "\xef\xbb\xbfversion = 3 # comment\r\n"
+                               "[[package]]\n"
+                               "name = 'lit\\eral' # literal strings keep backslashes\n"
+                               "\"version\" = \"1.0.0\"\n"
+                               "source = \"registry+x\\u0041\\\"\"\n"
+                               "dependencies = [\n  [1, 2], { a = true, b.c = -1_000 },\n"
+                               "  # comment inside an array\n  \"x\",\n]\n"
+                               "[[ package ]]\n"
+                               "name = \"esc\\u00e9\"\n"
+                               "version = \"2.0.0\"\n"
+                               "source = \"git+y\"\n"
+                               "[metadata]\n"
+                               "\"checksum a 1 (r)\" = \"00\"\n";
+    struct parsed p;
+    parse_buf(&p, rust_parse_cargo_lock, lock, sizeof(lock) - 1, "Cargo.lock");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 2);
+    expect_pkg(&p, PKG_CARGO, "lit\\eral", "1.0.0");
+    expect_pkg(&p, PKG_CARGO, "esc\xc3\xa9", "2.0.0");
+    parsed_free(&p);
+}
+
+TEST(cargo_lock_errors)
+{
+    static const struct {
+        const char *text, *what;
+    } bad[] = {
+        { "[[package]]\nname = \"a\"\nversion = \"1\"\nname = \"b\"\n", "duplicate key" },
+        { "[[package]]\nname = \"a\"\n", ":1:" },
+        { "[[package]]\nname = \"a\nversion = \"1\"\n", "unterminated string" },
+        { "[[package]]\nname = \"\"\"a\"\"\"\n", "multi-line" },
+        { "[[package]\nname = \"a\"\n", "expected ']]'" },
+        { "[[package]]\nname = \"a\" version = \"1\"\n", "end of the line" },
+        { "[[package]]\nname = a\n", ":2:8" },
+        { "[[package]]\nname = 1.5\n", "malformed value" },
+        { "[[package]]\nname = 1\nversion = \"1\"\n", "not a string" },
+        { "[[package]]\ndependencies = [\n \"a\"\n", "expected ',' or ']'" },
+        { "x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+          "nested" },
+        { "[[package]]\nname = \"\\q\"\n", "unknown escape" },
+        { "x = 1979-05-27\n", "malformed value" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_error(rust_parse_cargo_lock, bad[i].text, strlen(bad[i].text), "app/Cargo.lock",
+                     bad[i].what);
+}
+
+TEST(cargo_auditable_fixture)
+{
+    struct parsed p;
+    /* root crate, git crate skipped; build-kind cc kept */
+    parse_file(&p, rust_parse_auditable, "rust/auditable.elf");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 4);
+    expect_pkg(&p, PKG_CARGO, "cc", "1.0.73");
+    expect_pkg(&p, PKG_CARGO, "libc", "0.2.126");
+    expect_pkg(&p, PKG_CARGO, "regex", "1.5.4");
+    expect_pkg(&p, PKG_CARGO, "regex-syntax", "0.6.25");
+    ASSERT_TRUE(find(&p, PKG_CARGO, "mytool") == NULL);
+    ASSERT_TRUE(find(&p, PKG_CARGO, "forked") == NULL);
+    parsed_free(&p);
+    /* no section, not ELF: nothing, no error */
+    parse_file(&p, rust_parse_auditable, "rust/auditable-none.elf");
+    ASSERT_EQ(p.rc, 0);
+    ASSERT_EQ(p.l.items.n, 0);
+    parsed_free(&p);
+    parse_file(&p, rust_parse_auditable, "rust/Cargo.lock.v3");
+    ASSERT_EQ(p.rc, 0);
+    ASSERT_EQ(p.l.items.n, 0);
+    parsed_free(&p);
+}
+
+/* The fixture binary with its .dep-v0 section holding `payload` instead (same length or
+ * shorter: the section size is rewritten). */
+static char *auditable_with(const unsigned char *payload, size_t n, size_t *len)
+{
+    char *b = fixture("rust/auditable.elf", len);
+    /* find the section through its header: the name table holds ".dep-v0" */
+    struct str data = str_make(b, *len);
+    uint64_t shoff;
+    uint16_t shnum;
+    memcpy(&shoff, b + 40, 8);
+    memcpy(&shnum, b + 60, 2);
+    uint16_t shstrndx;
+    memcpy(&shstrndx, b + 62, 2);
+    uint64_t stroff;
+    memcpy(&stroff, b + shoff + (uint64_t)shstrndx * 64 + 24, 8);
+    for (uint16_t i = 0; i < shnum; i++) {
+        char *sh = b + shoff + (uint64_t)i * 64;
+        uint32_t name;
+        memcpy(&name, sh, 4);
+        if (strcmp(b + stroff + name, ".dep-v0") != 0)
+            continue;
+        uint64_t off, size;
+        memcpy(&off, sh + 24, 8);
+        memcpy(&size, sh + 32, 8);
+        ASSERT_TRUE(n <= size);
+        memcpy(b + off, payload, n);
+        size = n;
+        memcpy(sh + 32, &size, 8);
+        (void)data;
+        return b;
+    }
+    test_fail(__FILE__, __LINE__, "fixture has no .dep-v0");
+}
+
+static void auditable_json_error(const char *json, const char *what)
+{
+    unsigned char z[512];
+    uLongf zn = sizeof(z);
+    ASSERT_EQ(compress2(z, &zn, (const Bytef *)json, (uLong)strlen(json), 9), Z_OK);
+    size_t len;
+    char *b = auditable_with(z, zn, &len);
+    expect_error(rust_parse_auditable, b, len, "usr/bin/tool", what);
+    free(b);
+}
+
+TEST(cargo_auditable_errors)
+{
+    size_t len;
+    char *b;
+    /* not zlib, cut short */
+    b = auditable_with((const unsigned char *)"garbage!", 8, &len);
+    expect_error(rust_parse_auditable, b, len, "usr/bin/tool", "zlib");
+    free(b);
+    unsigned char z[512];
+    uLongf zn = sizeof(z);
+    const char *json =
+        "{\"packages\":[{\"name\":\"a\",\"version\":\"1.0.0\",\"source\":\"crates.io\"}]}";
+    ASSERT_EQ(compress2(z, &zn, (const Bytef *)json, (uLong)strlen(json), 9), Z_OK);
+    b = auditable_with(z, zn / 2, &len);
+    expect_error(rust_parse_auditable, b, len, "usr/bin/tool", "cut short");
+    free(b);
+    auditable_json_error("{\"packages\":[", "JSON");
+    auditable_json_error("{\"pkgs\":[]}", "\"packages\"");
+    auditable_json_error("{\"packages\":[{\"name\":\"a\",\"version\":\"1\"}]}", "packages[0]");
+    auditable_json_error(
+        "{\"packages\":[{\"name\":\"a\",\"version\":\"1\",\"source\":\"crates.io\","
+        "\"dependencies\":[7]}]}",
+        "out of range");
+    auditable_json_error("{\"packages\":[{\"name\":\"a\",\"version\":\"1\",\"source\":\"x\","
+                         "\"root\":1}]}",
+                         "root");
+    /* truncated ELF */
+    b = fixture("rust/auditable.elf", &len);
+    expect_error(rust_parse_auditable, b, len - 100, "usr/bin/tool", "past the end");
+    free(b);
+}
+
+/* ---- .NET ------------------------------------------------------------------------------------ */
+
+TEST(dotnet_deps_json)
+{
+    struct parsed p;
+    parse_file(&p, dotnet_parse_deps_json, "dotnet/webapp.deps.json");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 3);
+    expect_pkg(&p, PKG_NUGET, "Newtonsoft.Json", "12.0.1");
+    expect_pkg(&p, PKG_NUGET, "System.Text.Encodings.Web", "4.5.0");
+    expect_pkg(&p, PKG_NUGET, "Microsoft.NETCore.App.Runtime.linux-x64", "6.0.5");
+    ASSERT_TRUE(find(&p, PKG_NUGET, "WebApp") == NULL);
+    ASSERT_TRUE(find(&p, PKG_NUGET, "Shared.Lib") == NULL);
+    parsed_free(&p);
+    static const char empty[] = "{\"runtimeTarget\":{}}";
+    parse_buf(&p, dotnet_parse_deps_json, empty, sizeof(empty) - 1, "x.deps.json");
+    ASSERT_EQ(p.rc, 0);
+    ASSERT_EQ(p.l.items.n, 0);
+    parsed_free(&p);
+}
+
+TEST(dotnet_packages_lock)
+{
+    struct parsed p;
+    parse_file(&p, dotnet_parse_packages_lock, "dotnet/packages.lock.json");
+    if (p.rc)
+        test_fail(__FILE__, __LINE__, "%s", p.d.msg);
+    ASSERT_EQ(p.l.items.n, 3); /* System.Text.Encodings.Web once for both frameworks */
+    expect_pkg(&p, PKG_NUGET, "Newtonsoft.Json", "12.0.1");
+    expect_pkg(&p, PKG_NUGET, "System.Text.Encodings.Web", "4.5.0");
+    expect_pkg(&p, PKG_NUGET, "runtime.native.System.Security.Cryptography.OpenSsl", "4.3.0");
+    ASSERT_TRUE(find(&p, PKG_NUGET, "shared.lib") == NULL);
+    parsed_free(&p);
+}
+
+TEST(dotnet_errors)
+{
+    static const struct {
+        const char *text, *what;
+        bool lock;
+    } bad[] = {
+        { "{\"libraries\":{\"A/1\":{\"type\":\"package\"},}}", "line 1 column", false },
+        { "[1]", "not a JSON object", false },
+        { "{\"libraries\":[]}", "\"libraries\"", false },
+        { "{\"libraries\":{\"NoSlash\":{\"type\":\"package\"}}}", "Name/Version", false },
+        { "{\"libraries\":{\"A/1\":{}}}", "\"type\"", false },
+        { "{\"libraries\":{\"A/1\":{\"type\":\"package\"},\"A/1\":{\"type\":\"package\"}}}",
+          "duplicate", false },
+        { "{\"version\":1}", "\"dependencies\"", true },
+        { "{\"dependencies\":{\"net6.0\":{\"A\":{\"type\":\"Direct\"}}}}", "resolved", true },
+        { "{\"dependencies\":{\"net6.0\":[]}}", "not an object", true },
+        { "{\"dependencies\":{\"net6.0\":{\n\"A\":{\"resolved\":\"1\"\n", "line 3", true },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_error(bad[i].lock ? dotnet_parse_packages_lock : dotnet_parse_deps_json, bad[i].text,
+                     strlen(bad[i].text), "app/x.json", bad[i].what);
+}
