@@ -230,3 +230,15 @@ TEST(lang_jvm_maven_table_sorts)
 {
     table_sort_check("maven", maven_vercmp);
 }
+
+/* ---- Composer --------------------------------------------------------------------------- */
+
+TEST(lang_jvm_composer_table)
+{
+    table_check("composer", composer_vercmp, 10000);
+}
+
+TEST(lang_jvm_composer_table_sorts)
+{
+    table_sort_check("composer", composer_vercmp);
+}
