@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Fuzz target: .NET *.deps.json reader. */
+#include <stdint.h>
+
+#include "fuzz_pkgdb_common.h"
+#include "pkgdb/lang.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct arena a;
+    struct pkg_list l = { VEC_INIT };
+    struct diag d = { 0 };
+    arena_init(&a);
+    int rc =
+        dotnet_parse_deps_json(str_make((const char *)data, size), "app.deps.json", &a, &l, &d);
+    pkgdb_fuzz_check(rc, &l, &d, PKG_NUGET);
+    VEC_FREE(&l.items);
+    arena_release(&a);
+    return 0;
+}
