@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "scan/ignore.h"
+#include "scan/lang_scan.h"
 #include "scan/report.h"
 #include "vulndb/db.h"
 #include "vulndb/import.h"
@@ -26,7 +27,7 @@ static void scan_usage(FILE *f)
         f,
         "usage: vigil scan [options] IMAGE\n"
         "\n"
-        "Report the known vulnerabilities of the OS packages installed in IMAGE.\n"
+        "Report the known vulnerabilities of the OS and language packages installed in IMAGE.\n"
         "\n"
         "options:\n"
         "  -f, --format FORMAT      table (default), json (ECR DescribeImageScanFindings),\n"
@@ -42,7 +43,8 @@ static void scan_usage(FILE *f)
         "  --ignorefile FILE        ids to ignore (default .vigilignore when present):\n"
         "                           'ID [exp:YYYY-MM-DD] [package=NAME] [# reason]'\n"
         "  --include-unimportant    keep Debian issues rated 'unimportant' (INFORMATIONAL)\n"
-        "  --scanners LIST          os (language packages are not scanned yet)\n"
+        "  --scanners LIST          os (OS packages: basic scanning), lang (language packages)\n"
+        "                           or os,lang (the default: enhanced scanning)\n"
         "  --repository NAME        repository name in the ECR-shaped reports\n"
         "  --tag TAG                image tag in the ECR-shaped reports\n"
         "  --account-id ID          account id for ARNs (default 000000000000)\n"
@@ -182,12 +184,65 @@ static bool file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+static int cmp_lang_pkg(const void *pa, const void *pb)
+{
+    const struct pkg *a = pa, *b = pb;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    int c = strcmp(a->name, b->name);
+    if (c)
+        return c;
+    c = strcmp(a->version, b->version);
+    return c ? c : strcmp(a->db_path, b->db_path);
+}
+
+/* Match the language packages (inventory entries from n_os on): one lookup per distinct
+ * (type, name, version) - the same package recorded by a lockfile and by its installed
+ * manifest, or installed twice, is one finding - against the ecosystem of its type. uniq
+ * receives the packages the findings point into. */
+static int match_lang(struct vulndb *vdb, const struct inventory *inv, size_t n_os,
+                      const struct match_opts *mo, struct arena *a, struct pkg_list *uniq,
+                      struct finding_list *out, struct diag *d)
+{
+    const struct pkg *all = inv->pkgs.items.v;
+    size_t n = inv->pkgs.items.n;
+    for (size_t i = n_os; i < n; i++)
+        VEC_PUSH(&uniq->items, all[i]);
+    if (uniq->items.n == 0)
+        return 0;
+    /* sorted by type, name, version, then path: of equals, the lowest path is kept */
+    qsort(uniq->items.v, uniq->items.n, sizeof(struct pkg), cmp_lang_pkg);
+    size_t w = 0;
+    for (size_t i = 0; i < uniq->items.n; i++) {
+        const struct pkg *p = &uniq->items.v[i];
+        if (w && p->type == uniq->items.v[w - 1].type &&
+            strcmp(p->name, uniq->items.v[w - 1].name) == 0 &&
+            strcmp(p->version, uniq->items.v[w - 1].version) == 0)
+            continue;
+        uniq->items.v[w++] = *p;
+    }
+    uniq->items.n = w;
+    for (size_t i = 0; i < w;) {
+        size_t j = i;
+        while (j < w && uniq->items.v[j].type == uniq->items.v[i].type)
+            j++;
+        const char *eco = lang_ecosystem(uniq->items.v[i].type);
+        if (eco) {
+            int rc = vulndb_match(vdb, eco, uniq->items.v + i, j - i, mo, a, out, d);
+            if (rc)
+                return rc;
+        }
+        i = j;
+    }
+    return 0;
+}
+
 int cmd_scan(int argc, char **argv)
 {
     struct image_cli c;
     const char *ref = NULL, *db_path_arg = NULL, *ignorefile = NULL, *severity = NULL;
     const char *repository = "", *tag = "", *account = "000000000000", *region = "us-east-1";
-    bool ignore_unfixed = false, include_unimportant = false, quiet = false;
+    bool ignore_unfixed = false, include_unimportant = false, quiet = false, lang_only = false;
     long exit_code = 0;
     int status = 2;
     char *db_path = NULL;
@@ -197,6 +252,7 @@ int cmd_scan(int argc, char **argv)
     struct inventory inv;
     struct arena fa;
     struct finding_list all = { VEC_INIT }, shown = { VEC_INIT };
+    struct pkg_list lang_pkgs = { VEC_INIT }; /* one per language (type, name, version) */
 
     inventory_init(&inv);
     arena_init(&fa);
@@ -246,8 +302,16 @@ int cmd_scan(int argc, char **argv)
         } else if (strcmp(a, "--scanners") == 0) {
             NEED_VALUE();
             const char *v = argv[++i];
-            if (strcmp(v, "os") != 0) {
-                fprintf(stderr, "vigil scan: --scanners '%s': only 'os' is supported so far\n", v);
+            if (strcmp(v, "os") == 0) {
+                c.inv.no_lang = true;
+            } else if (strcmp(v, "os,lang") == 0 || strcmp(v, "lang,os") == 0) {
+                c.inv.no_lang = false;
+            } else if (strcmp(v, "lang") == 0) {
+                c.inv.no_lang = false;
+                lang_only = true;
+            } else {
+                fprintf(stderr,
+                        "vigil scan: --scanners '%s': want os, lang or os,lang (the default)\n", v);
                 goto out;
             }
         } else if (strcmp(a, "--repository") == 0) {
@@ -320,25 +384,35 @@ int cmd_scan(int argc, char **argv)
         fprintf(stderr, "vigil scan: %s\n", d.msg[0] ? d.msg : err_str(rc));
         goto out;
     }
+    struct match_opts mo = { .ignore_unfixed = ignore_unfixed,
+                             .min_severity = SEV_UNDEFINED,
+                             .include_unimportant = include_unimportant };
+    /* OS packages come first in the inventory, then language packages */
+    size_t n_os = 0;
+    while (n_os < inv.pkgs.items.n && !pkg_type_is_lang(inv.pkgs.items.v[n_os].type))
+        n_os++;
     /* Debian testing/sid has no VERSION_ID: the codename names the release then */
     const char *eco = vulndb_ecosystem_for_os(
         inv.os.id, inv.os.version_id[0] ? inv.os.version_id : inv.os.codename, &inv.arena);
-    if (!eco) {
-        if (inv.pkgs.items.n)
+    if (lang_only) {
+        /* language packages only */
+    } else if (!eco) {
+        if (n_os)
             log_warn("scan",
                      "image '%s': no vulnerability data for OS '%s %s'; %zu packages "
                      "not checked",
-                     ref, inv.os.id[0] ? inv.os.id : "unknown", inv.os.version_id,
-                     inv.pkgs.items.n);
+                     ref, inv.os.id[0] ? inv.os.id : "unknown", inv.os.version_id, n_os);
     } else {
-        struct match_opts mo = { .ignore_unfixed = ignore_unfixed,
-                                 .min_severity = SEV_UNDEFINED,
-                                 .include_unimportant = include_unimportant };
-        rc = vulndb_match(vdb, eco, inv.pkgs.items.v, inv.pkgs.items.n, &mo, &fa, &all, &d);
+        rc = vulndb_match(vdb, eco, inv.pkgs.items.v, n_os, &mo, &fa, &all, &d);
         if (rc) {
             fprintf(stderr, "vigil scan: image '%s': %s\n", ref, d.msg[0] ? d.msg : err_str(rc));
             goto out;
         }
+    }
+    rc = match_lang(vdb, &inv, n_os, &mo, &fa, &lang_pkgs, &all, &d);
+    if (rc) {
+        fprintf(stderr, "vigil scan: image '%s': %s\n", ref, d.msg[0] ? d.msg : err_str(rc));
+        goto out;
     }
     time_t now = time(NULL);
     size_t ignored = 0;
@@ -382,6 +456,7 @@ int cmd_scan(int argc, char **argv)
 out:
     VEC_FREE(&all.items);
     VEC_FREE(&shown.items);
+    VEC_FREE(&lang_pkgs.items);
     vulndb_close(vdb);
     ignore_list_release(&ignores);
     inventory_release(&inv);

@@ -14,13 +14,16 @@
 #include "image/decomp.h"
 #include "image/rootfs.h"
 #include "pkgdb/apk.h"
+#include "pkgdb/codec.h"
 #include "pkgdb/dpkg.h"
 #include "pkgdb/osrelease.h"
 #include "pkgdb/rpm.h"
+#include "scan/lang_scan.h"
 #include "scan/layer_cache.h"
 
-/* Bump when the set of paths of interest changes, so cached layers are read again. */
-#define INTEREST_VERSION 1
+/* Bump when the set of paths of interest or what is kept of them changes, so cached layers
+ * are read again. The cache key is INTEREST_VERSION * 2 + (language analyzers on). */
+#define INTEREST_VERSION 2
 
 enum db_kind { DB_DPKG, DB_DPKG_DIR, DB_APK, DB_RPM_SQLITE, DB_RPM_NDB, DB_RPM_BDB };
 
@@ -52,10 +55,8 @@ static const char *const os_markers[] = {
 
 #define DPKG_DIR_PREFIX "var/lib/dpkg/status.d/"
 
-static bool is_interesting(const char *path, uint64_t size, void *ctx)
+static bool is_interesting(const char *path)
 {
-    (void)size;
-    (void)ctx;
     for (size_t i = 0; i < ARRAY_SIZE(os_dbs); i++) {
         size_t n = strlen(os_dbs[i].path);
         if (strncmp(path, os_dbs[i].path, n) != 0)
@@ -75,6 +76,18 @@ static bool is_interesting(const char *path, uint64_t size, void *ctx)
         if (strcmp(path, os_markers[i]) == 0)
             return true;
     return false;
+}
+
+struct action_ctx {
+    bool lang;
+};
+
+static enum layer_action layer_action_for(const char *path, uint64_t size, uint32_t mode, void *ctx)
+{
+    const struct action_ctx *c = ctx;
+    if (is_interesting(path))
+        return LAYER_KEEP;
+    return c->lang ? lang_action(path, size, mode) : LAYER_SKIP;
 }
 
 void inventory_init(struct inventory *inv)
@@ -360,6 +373,31 @@ static void attribute_layers(struct build *b)
     arena_release(&tmp);
 }
 
+/* rootfs_foreach callback: the packages an analyzed language file recorded, attributed to
+ * the layer the file comes from; a file whose analysis failed is a warning naming it. */
+static int collect_lang_file(const char *path, const struct layer_file *f, int layer, void *ctx)
+{
+    struct build *b = ctx;
+    char lbl[256];
+    if (!f->analyzed || f->data.len == 0) /* not a language file, or one with no packages */
+        return 0;
+    if (f->failed) {
+        inv_warn(b->inv, "image '%s': %s: %s: %.*s (skipped)", b->ref,
+                 layer_label(b, layer, lbl, sizeof(lbl)), path, (int)f->data.len, f->data.ptr);
+        return 0;
+    }
+    size_t start = b->inv->pkgs.items.n;
+    struct diag d = { 0 };
+    if (pkg_list_decode(f->data, &b->inv->arena, &b->inv->pkgs, &d) != 0) {
+        inv_warn(b->inv, "image '%s': %s: %s: %s (skipped)", b->ref,
+                 layer_label(b, layer, lbl, sizeof(lbl)), path, d.msg);
+        return 0;
+    }
+    for (size_t i = start; i < b->inv->pkgs.items.n; i++)
+        b->inv->pkgs.items.v[i].layer = layer;
+    return 0;
+}
+
 static int collect_layer(struct build *b, struct image_source *src, size_t i,
                          const struct inventory_opts *o, struct layer_contents *lc, struct diag *d)
 {
@@ -377,7 +415,9 @@ static int collect_layer(struct build *b, struct image_source *src, size_t i,
     if (rc)
         goto fail;
     struct layer_limits lim = { o->max_file, o->max_total };
-    rc = layer_collect(tar, is_interesting, NULL, &lim, lc, &ld);
+    struct action_ctx ac = { !o->no_lang };
+    struct layer_hooks hooks = { layer_action_for, lang_analyze, &ac };
+    rc = layer_collect_ex(tar, &hooks, &lim, lc, &ld);
     if (rc)
         goto fail;
     /* drain to the end so the digest of the whole blob is verified */
@@ -426,6 +466,7 @@ int inventory_build(const char *ref, const struct inventory_opts *o, struct inve
         if (layer_cache_open(o->cache_dir, &cache, &cd) != 0)
             log_warn("inventory", "layer cache disabled: %s", cd.msg);
     }
+    unsigned interest = INTEREST_VERSION * 2 + (o->no_lang ? 0 : 1);
     b.nlcs = b.info.nlayers;
     b.lcs = xcalloc(b.nlcs ? b.nlcs : 1, sizeof(*b.lcs));
     b.fs = rootfs_new();
@@ -436,14 +477,14 @@ int inventory_build(const char *ref, const struct inventory_opts *o, struct inve
         struct inventory_layer il = { arena_strdup(a, l->digest),
                                       arena_strdup(a, l->diff_id ? l->diff_id : ""), l->size,
                                       false };
-        if (cache && layer_cache_get(cache, l->digest, INTEREST_VERSION, lc) == 1) {
+        if (cache && layer_cache_get(cache, l->digest, interest, lc) == 1) {
             il.from_cache = true;
         } else {
             rc = collect_layer(&b, src, i, o, lc, d);
             if (rc)
                 goto out;
             if (cache)
-                layer_cache_put(cache, l->digest, INTEREST_VERSION, lc);
+                layer_cache_put(cache, l->digest, interest, lc);
         }
         VEC_PUSH(&inv->layers, il);
         rootfs_apply(b.fs, lc, (int)i);
@@ -482,6 +523,8 @@ int inventory_build(const char *ref, const struct inventory_opts *o, struct inve
     attribute_layers(&b);
     inv->pkgs = b.snaps.v[b.snaps.n - 1].pkgs;
     b.snaps.v[b.snaps.n - 1].pkgs = (struct pkg_list){ VEC_INIT };
+    if (!o->no_lang)
+        rootfs_foreach(b.fs, "", collect_lang_file, &b);
 out:
     for (size_t s = 0; s < b.snaps.n; s++)
         VEC_FREE(&b.snaps.v[s].pkgs.items);

@@ -1399,8 +1399,10 @@ static int process_osv(struct importer *im, void *root, struct diag *d)
         int64_t eco = eco_id(im, a->ecosystem, d, &rc);
         if (rc < 0)
             goto out;
-        int64_t pkg = pkg_id(im, eco, a->name);
-        if (arow_encode(a, eco_family_of(a->ecosystem), NULL, 0, &im->row) < 0) {
+        enum eco_family fam = eco_family_of(a->ecosystem);
+        char norm[512];
+        int64_t pkg = pkg_id(im, eco, eco_package_name(fam, a->name, norm, sizeof(norm)));
+        if (arow_encode(a, fam, NULL, 0, &im->row) < 0) {
             imp_warn(im, r.id, "affected[%zu] (%s %s) too large, skipped", i, a->ecosystem,
                      a->name);
             continue;

@@ -27,13 +27,50 @@ enum eco_family eco_family_of(const char *ecosystem)
         return ECO_ALPINE;
     if (strncmp(ecosystem, "Red Hat", 7) == 0)
         return ECO_REDHAT;
+    static const struct {
+        const char *name;
+        enum eco_family f;
+    } lang[] = { { "npm", ECO_NPM },
+                 { "PyPI", ECO_PYPI },
+                 { "Maven", ECO_MAVEN },
+                 { "Go", ECO_GO },
+                 { "RubyGems", ECO_RUBYGEMS },
+                 { "crates.io", ECO_CRATES },
+                 { "Packagist", ECO_PACKAGIST },
+                 { "NuGet", ECO_NUGET } };
+    for (size_t i = 0; i < ARRAY_SIZE(lang); i++)
+        if (strcmp(ecosystem, lang[i].name) == 0)
+            return lang[i].f;
     return ECO_OTHER;
+}
+
+const char *eco_package_name(enum eco_family f, const char *name, char *buf, size_t n)
+{
+    if (f != ECO_PYPI && f != ECO_NUGET && f != ECO_PACKAGIST)
+        return name;
+    size_t w = 0;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+        if (w + 1 >= n)
+            return name; /* too long to normalise: as is */
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (f == ECO_PYPI && (c == '-' || c == '_' || c == '.')) {
+            /* a run of separators becomes one '-' */
+            if (w && buf[w - 1] == '-')
+                continue;
+            c = '-';
+        }
+        buf[w++] = c;
+    }
+    buf[w] = '\0';
+    return buf;
 }
 
 vercmp_fn eco_vercmp(enum eco_family f, enum osv_range_type type)
 {
     if (type == OSV_RANGE_SEMVER)
-        return semver_cmp;
+        return f == ECO_GO ? gomod_vercmp : f == ECO_NPM ? npm_vercmp : semver_cmp;
     if (type != OSV_RANGE_ECOSYSTEM)
         return NULL;
     switch (f) {
@@ -43,6 +80,22 @@ vercmp_fn eco_vercmp(enum eco_family f, enum osv_range_type type)
         return apk_vercmp;
     case ECO_REDHAT:
         return rpm_vercmp;
+    case ECO_NPM:
+        return npm_vercmp;
+    case ECO_PYPI:
+        return pep440_vercmp;
+    case ECO_MAVEN:
+        return maven_vercmp;
+    case ECO_GO:
+        return gomod_vercmp;
+    case ECO_RUBYGEMS:
+        return gem_vercmp;
+    case ECO_CRATES:
+        return cargo_vercmp;
+    case ECO_PACKAGIST:
+        return composer_vercmp;
+    case ECO_NUGET:
+        return nuget_vercmp;
     case ECO_OTHER:
         break;
     }
@@ -1200,7 +1253,18 @@ static int str_ptr_cmp(const void *a, const void *b)
 static const char *source_label(enum eco_family fam, const struct adv_info *ai, struct arena *a)
 {
     static const char *const fam_word[] = {
-        [ECO_OTHER] = "", [ECO_DEBIAN] = "debian", [ECO_ALPINE] = "alpine", [ECO_REDHAT] = "redhat"
+        [ECO_OTHER] = "",
+        [ECO_DEBIAN] = "debian",
+        [ECO_ALPINE] = "alpine",
+        [ECO_REDHAT] = "redhat",
+        [ECO_NPM] = "npm",
+        [ECO_PYPI] = "pypi",
+        [ECO_MAVEN] = "maven",
+        [ECO_GO] = "go",
+        [ECO_RUBYGEMS] = "rubygems",
+        [ECO_CRATES] = "crates",
+        [ECO_PACKAGIST] = "packagist",
+        [ECO_NUGET] = "nuget",
     };
     if (ai->kind == ADV_SECDB)
         return "alpine-secdb";
@@ -1340,7 +1404,8 @@ static int build_finding(struct vulndb *db, enum eco_family fam, const struct pk
     fd->description = *details ? details : nvd_desc;
     /* language ecosystems: the GitHub advisory is the page to read when one matched */
     const char *link_id = g->key;
-    for (size_t h = 0; h < g->hits.n && fam == ECO_OTHER && strncmp(link_id, "GHSA-", 5); h++)
+    bool lang = fam == ECO_OTHER || fam >= ECO_NPM;
+    for (size_t h = 0; h < g->hits.n && lang && strncmp(link_id, "GHSA-", 5); h++)
         if (strncmp(rows[g->hits.v[h]].ai->name, "GHSA-", 5) == 0)
             link_id = rows[g->hits.v[h]].ai->name;
     fd->uri = link_for(fam, link_id, a);
@@ -1389,6 +1454,8 @@ static int match_one(struct vulndb *db, enum eco_family fam, const struct pkg *p
     size_t n_matched = 0;
     int rc;
     sqlite3_stmt *st = db->st_pkg;
+    char norm[512];
+    name = eco_package_name(fam, name, norm, sizeof(norm));
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t ei;

@@ -27,9 +27,22 @@ enum eco_family {
     ECO_DEBIAN = 1, /* "Debian:12": source package name, source version, deb_vercmp */
     ECO_ALPINE = 2, /* "Alpine:v3.19": origin name, package version, apk_vercmp */
     ECO_REDHAT = 3, /* "Red Hat:...": binary name, [epoch:]version-release, rpm_vercmp */
+    /* language ecosystems: package name (normalised, see eco_package_name) and version */
+    ECO_NPM = 4,        /* "npm", npm_vercmp */
+    ECO_PYPI = 5,       /* "PyPI", pep440_vercmp, PEP 503 names */
+    ECO_MAVEN = 6,      /* "Maven", maven_vercmp */
+    ECO_GO = 7,         /* "Go", gomod_vercmp */
+    ECO_RUBYGEMS = 8,   /* "RubyGems", gem_vercmp */
+    ECO_CRATES = 9,     /* "crates.io", cargo_vercmp */
+    ECO_PACKAGIST = 10, /* "Packagist", composer_vercmp, names lower case */
+    ECO_NUGET = 11,     /* "NuGet", nuget_vercmp, names compared case-insensitively */
 };
 
 enum eco_family eco_family_of(const char *ecosystem);
+/* The name under which a package is stored and looked up: PEP 503 normalisation for PyPI
+ * ("Jinja2" -> "jinja2", "ruamel.yaml" -> "ruamel-yaml"), lower case for NuGet and Packagist,
+ * as is otherwise. Writes into buf (n bytes) when it changes anything; returns name or buf. */
+const char *eco_package_name(enum eco_family f, const char *name, char *buf, size_t n);
 /* The comparator for a range of the given type in an ecosystem: deb/apk/rpm for ECOSYSTEM
  * ranges of the OS families, a SemVer 2.0 comparison for SEMVER ranges, NULL when vigil has
  * no comparator (such entries match only through their explicit `versions` list, or when the
