@@ -784,7 +784,7 @@ TEST(vulndb_match_language_ecosystems)
     ASSERT_EQ(m.fl.items.n, 1);
     ASSERT_STREQ(m.fl.items.v[0].id, "MAL-2021-1");
     ASSERT_TRUE(m.fl.items.v[0].malicious);
-    ASSERT_EQ(m.fl.items.v[0].severity, SEV_UNDEFINED);
+    ASSERT_EQ(m.fl.items.v[0].severity, SEV_CRITICAL); /* malware is critical */
     ASSERT_STREQ(m.fl.items.v[0].uri, "https://osv.dev/vulnerability/MAL-2021-1");
     matched_release(&m);
     free(db);
