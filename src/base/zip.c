@@ -55,43 +55,66 @@ int zip_open(struct zip *z, const void *data, size_t n, const struct zip_limits 
     const unsigned char *p = data;
     if (n < EOCD_SIZE)
         return diag_set(d, -ERR_CORRUPT, 0, "zip: too short for an end of central directory");
-    /* the end record is followed by a comment of at most 65535 bytes: search back from the
-     * last place it can start */
-    size_t eocd = SIZE_MAX;
+    /* The end record is followed by a comment of at most 65535 bytes: search back from the
+     * last place it can start. The central directory ends where the end record (or the zip64
+     * end record) begins; the difference between that and the recorded offset is data put
+     * in front of the archive (a launch script, a self-extractor stub), by which every offset
+     * is shifted, as Java's ZipFile does. A candidate is taken when its comment reaches
+     * exactly the end of the data, else only when a directory entry starts where it says:
+     * jars inside a jar bring their own end records. */
     size_t lo = n > EOCD_SIZE + 65535 ? n - EOCD_SIZE - 65535 : 0;
-    for (size_t i = n - EOCD_SIZE + 1; i-- > lo;)
-        if (le32(p + i) == SIG_EOCD) {
-            eocd = i;
-            break;
+    const char *why = "zip: no end of central directory record";
+    size_t why_at = 0;
+    for (size_t i = n - EOCD_SIZE + 1; i-- > lo;) {
+        if (le32(p + i) != SIG_EOCD)
+            continue;
+        uint64_t count = le16(p + i + 10);
+        uint64_t cd_size = le32(p + i + 12);
+        uint64_t cd_off = le32(p + i + 16);
+        size_t dir_end = i;
+        if ((count == 0xffff || cd_size == 0xffffffff || cd_off == 0xffffffff) && i >= 20 &&
+            le32(p + i - 20) == SIG_LOC64) {
+            /* zip64: the locator gives the zip64 end record's offset (unshifted); with data
+             * in front it sits just before the locator instead (no extensible data) */
+            uint64_t z64 = le64(p + i - 20 + 8);
+            if (n < 56 || z64 > n - 56 || le32(p + z64) != SIG_EOCD64) {
+                z64 = i >= 20 + 56 ? i - 20 - 56 : SIZE_MAX;
+                if (z64 == SIZE_MAX || le32(p + z64) != SIG_EOCD64) {
+                    why = "zip: bad zip64 end of central directory";
+                    why_at = i;
+                    continue;
+                }
+            }
+            count = le64(p + z64 + 32);
+            cd_size = le64(p + z64 + 40);
+            cd_off = le64(p + z64 + 48);
+            dir_end = (size_t)z64;
         }
-    if (eocd == SIZE_MAX)
-        return diag_set(d, -ERR_CORRUPT, 0, "zip: no end of central directory record");
-    uint64_t count = le16(p + eocd + 10);
-    uint64_t cd_size = le32(p + eocd + 12);
-    uint64_t cd_off = le32(p + eocd + 16);
-    /* zip64: a locator just before the end record points at the zip64 end record */
-    if ((count == 0xffff || cd_size == 0xffffffff || cd_off == 0xffffffff) && eocd >= 20 &&
-        le32(p + eocd - 20) == SIG_LOC64) {
-        uint64_t z64 = le64(p + eocd - 20 + 8);
-        if (n < 56 || z64 > n - 56 || le32(p + z64) != SIG_EOCD64)
-            return diag_set(d, -ERR_CORRUPT, eocd, "zip: bad zip64 end of central directory");
-        count = le64(p + z64 + 32);
-        cd_size = le64(p + z64 + 40);
-        cd_off = le64(p + z64 + 48);
+        if (cd_size > dir_end || cd_off > dir_end - cd_size) {
+            why = "zip: central directory outside the file";
+            why_at = i;
+            continue;
+        }
+        size_t cd_start = (size_t)(dir_end - cd_size);
+        bool exact = i + EOCD_SIZE + le16(p + i + 20) == n;
+        if (!exact && count && le32(p + cd_start) != SIG_CENTRAL) {
+            why = "zip: end of central directory record does not match its directory";
+            why_at = i;
+            continue;
+        }
+        if (count > cd_size / CENTRAL_SIZE)
+            return diag_set(d, -ERR_CORRUPT, i, "zip: more entries than the directory can hold");
+        if (count > z->lim.max_members)
+            return diag_set(d, -ERR_TOO_BIG, i, "zip: %llu entries, more than the cap of %llu",
+                            (unsigned long long)count, (unsigned long long)z->lim.max_members);
+        z->count = count;
+        z->pos = cd_start;
+        z->cd_end = cd_start + (size_t)cd_size;
+        z->shift = cd_start - (size_t)cd_off;
+        return 0;
     }
-    if (cd_off > n || cd_size > n - cd_off)
-        return diag_set(d, -ERR_CORRUPT, eocd, "zip: central directory outside the file");
-    if (count > cd_size / CENTRAL_SIZE)
-        return diag_set(d, -ERR_CORRUPT, eocd, "zip: more entries than the directory can hold");
-    if (count > z->lim.max_members)
-        return diag_set(d, -ERR_TOO_BIG, eocd, "zip: %llu entries, more than the cap of %llu",
-                        (unsigned long long)count, (unsigned long long)z->lim.max_members);
-    z->count = count;
-    z->pos = (size_t)cd_off;
-    z->cd_end = (size_t)(cd_off + cd_size);
-    return 0;
+    return diag_set(d, -ERR_CORRUPT, why_at, "%s", why);
 }
-
 int zip_next(struct zip *z, struct zip_entry *e, struct diag *d)
 {
     if (z->next >= z->count)
@@ -221,6 +244,10 @@ int zip_extract(struct zip *z, const struct zip_entry *e, struct zip_data *out, 
                         nm, (unsigned long long)e->usize, (unsigned long long)e->csize,
                         z->lim.max_ratio);
     uint64_t lho = e->local_offset;
+    if (lho > UINT64_MAX - z->shift)
+        return diag_set(d, -ERR_CORRUPT, e->dir_offset, "zip: bad local header offset for '%.*s'",
+                        nl, nm);
+    lho += z->shift;
     if (z->size < LOCAL_SIZE || lho > z->size - LOCAL_SIZE || le32(z->data + lho) != SIG_LOCAL)
         return diag_set(d, -ERR_CORRUPT, (size_t)lho, "zip: bad local header for '%.*s'", nl, nm);
     uint64_t at = lho + LOCAL_SIZE + le16(z->data + lho + 26) + le16(z->data + lho + 28);

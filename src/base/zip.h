@@ -58,11 +58,15 @@ struct zip {
     uint64_t next;      /* index of the entry zip_next returns next */
     size_t pos, cd_end; /* cursor in the central directory */
     uint64_t total_out; /* uncompressed bytes produced by zip_extract so far */
+    size_t shift;       /* bytes in front of the archive, added to every recorded offset */
 };
 
 /* Find the end of central directory (zip64 too) in data[0..n). lim may be NULL (defaults).
- * Returns 0, -ERR_CORRUPT when no valid directory is found (not a zip, truncated), or
- * -ERR_TOO_BIG when it lists more than lim->max_members entries; d says what and where. */
+ * Data in front of the archive (a launch script) is allowed: offsets are taken relative to
+ * where the directory really is. Returns 0, -ERR_CORRUPT when no valid directory is found
+ * (not a zip, truncated), or -ERR_TOO_BIG when it lists more than lim->max_members entries;
+ * d says what and where. A truncated archive that holds whole archives (a fat jar cut short)
+ * may be read as the last one of those: its end record is as good as any. */
 int zip_open(struct zip *z, const void *data, size_t n, const struct zip_limits *lim,
              struct diag *d);
 
