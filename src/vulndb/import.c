@@ -384,9 +384,15 @@ static void keys_add(const char ***v, size_t *n, size_t cap, const char *k)
         (*v)[(*n)++] = k;
 }
 
+static int id_rank(const char *id)
+{
+    return has_prefix(id, "MAL-") ? 0 : has_prefix(id, "GHSA-") ? 1 : 2;
+}
+
 /* The issue ids a record is about (see match.h): itself for CVE records; the CVEs among its
  * aliases/upstream; for distro fix advisories (DSA, DLA, RHSA, ...), the CVEs they list as
- * related; otherwise one canonical id of its alias set (GHSA preferred, else the smallest). */
+ * related; otherwise one canonical id of its alias set (MAL preferred, then GHSA, else the
+ * smallest). */
 static size_t record_keys(const struct osv_record *r, const char **keys, size_t cap)
 {
     size_t n = 0;
@@ -411,11 +417,13 @@ static size_t record_keys(const struct osv_record *r, const char **keys, size_t 
                 keys_add(&keys, &n, cap, r->related[i]);
     if (n)
         return n;
+    /* a malicious-package report keeps its MAL id (the finding is of its own kind), else
+     * the GitHub advisory names the issue, else the smallest id */
     const char *best = r->id;
     for (size_t i = 0; i < r->n_aliases; i++) {
         const char *a = r->aliases[i];
-        bool ag = has_prefix(a, "GHSA-"), bg = has_prefix(best, "GHSA-");
-        if ((ag && !bg) || (ag == bg && strcmp(a, best) < 0))
+        int ar = id_rank(a), br = id_rank(best);
+        if (ar < br || (ar == br && strcmp(a, best) < 0))
             best = a;
     }
     keys[n++] = best;
