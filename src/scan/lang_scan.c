@@ -99,8 +99,12 @@ static lang_parse_fn parser_for(const char *path, bool exec)
         return ruby_parse_gemspec;
     if (strcmp(b, "Gemfile.lock") == 0)
         return ruby_parse_gemfile_lock;
-    /*JAR*/
-    /*PHP*/
+    if (has_suffix_ci(b, ".jar") || has_suffix_ci(b, ".war") || has_suffix_ci(b, ".ear"))
+        return jar_parse;
+    if (strcmp(b, "composer.lock") == 0)
+        return php_parse_composer_lock;
+    if (strcmp(b, "installed.json") == 0 && parent_has_suffix(path, "vendor/composer"))
+        return php_parse_installed_json;
     if (strcmp(b, "go.mod") == 0)
         return go_parse_mod;
     if (strcmp(b, "Cargo.lock") == 0)
