@@ -37,7 +37,7 @@ import vigil_e2e as E
 LANG_IMAGES = ["node-app:vuln-deps", "polyglot:bookworm", "debian-whiteout:bookworm"]
 
 # vigil's inventory `type` strings for language packages -> the reference's types
-VIGIL_TYPES = {"npm": "npm", "pypi": "pypi", "maven": "maven", "go": "go"}
+VIGIL_TYPES = {"npm": "npm", "pypi": "pypi", "maven": "maven", "golang": "go"}
 # Inspector's packageManager values in enhanced findings -> the reference's types
 PACKAGE_MANAGERS = {"NODEPKG": "npm", "NPM": "npm", "PYTHONPKG": "pypi", "PIP": "pypi",
                     "JAR": "maven", "POM": "maven", "GOBINARY": "go", "GOMOD": "go"}
