@@ -4,7 +4,6 @@
  * pinned requirements files. Names are normalised as PEP 503 says, which is how OSV's PyPI
  * data names packages. */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -22,22 +21,29 @@ static const char *py_path(const char *path)
     return path && path[0] ? path : "(input)";
 }
 
-/* "PATH: line N: message" (line 0: no line). */
-static int py_fail(struct diag *d, int err, const char *path, size_t line, size_t off,
-                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static int py_fail(struct diag *d, int err, const char *path, size_t line, size_t off,
-                   const char *fmt, ...)
+/* Put "PATH: line N: " (line 0: "PATH: ") before the message diag_set() just wrote; returns
+ * err. PY_FAIL(d, err, path, line, off, fmt, ...) does both (no va_list: clang-tidy). */
+static int py_locate(struct diag *d, int err, const char *path, size_t line)
 {
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
+    if (!d)
+        return err;
+    char pre[160], msg[sizeof(d->msg)];
     if (line)
-        return diag_set(d, err, off, "%s: line %zu: %s", py_path(path), line, msg);
-    return diag_set(d, err, off, "%s: %s", py_path(path), msg);
+        snprintf(pre, sizeof(pre), "%s: line %zu: ", py_path(path), line);
+    else
+        snprintf(pre, sizeof(pre), "%s: ", py_path(path));
+    memcpy(msg, d->msg, sizeof(msg));
+    size_t pl = strnlen(pre, sizeof(pre)), ml = strnlen(msg, sizeof(msg) - 1);
+    if (ml > sizeof(d->msg) - 1 - pl)
+        ml = sizeof(d->msg) - 1 - pl;
+    memcpy(d->msg, pre, pl);
+    memcpy(d->msg + pl, msg, ml);
+    d->msg[pl + ml] = '\0';
+    return err;
 }
+
+#define PY_FAIL(d, err, path, line, off, ...) \
+    py_locate((d), diag_set((d), (err), (off), __VA_ARGS__), (path), (line))
 
 /* For messages: at most 60 bytes, printable. */
 static void py_show(struct str s, char *out, size_t cap)
@@ -118,13 +124,13 @@ static void py_push(struct arena *a, struct pkg_list *out, const char *db_path, 
 static int py_precheck(struct str data, const char *path, struct diag *d)
 {
     if (data.len > PY_MAX_FILE)
-        return py_fail(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
+        return PY_FAIL(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
     size_t nul;
     if (pkgdb_has_nul(data, &nul)) {
         size_t line = 1;
         for (size_t i = 0; i < nul; i++)
             line += data.ptr[i] == '\n';
-        return py_fail(d, -ERR_CORRUPT, path, line, nul, "NUL byte (not a text file)");
+        return PY_FAIL(d, -ERR_CORRUPT, path, line, nul, "NUL byte (not a text file)");
     }
     return 0;
 }
@@ -159,10 +165,10 @@ int python_parse_metadata(struct str data, const char *path, struct arena *a, st
             break; /* a blank-looking line of spaces is a continuation, as in RFC 822 */
         if (line.ptr[0] == ' ' || line.ptr[0] == '\t') {
             if (lineno == 1)
-                return py_fail(d, -ERR_CORRUPT, path, lineno, off,
+                return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off,
                                "continuation line before any field");
             if (last_was_ours)
-                return py_fail(d, -ERR_CORRUPT, path, lineno, off,
+                return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off,
                                "Name or Version folded over several lines");
             continue;
         }
@@ -170,7 +176,7 @@ int python_parse_metadata(struct str data, const char *path, struct arena *a, st
         if (colon <= 0) {
             char show[64];
             py_show(line, show, sizeof(show));
-            return py_fail(d, -ERR_CORRUPT, path, lineno, off,
+            return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off,
                            "'%s' is not a 'Field: value' header line", show);
         }
         struct str key = str_trim(str_make(line.ptr, (size_t)colon));
@@ -189,17 +195,17 @@ int python_parse_metadata(struct str data, const char *path, struct arena *a, st
         }
     }
     if (!have_name)
-        return py_fail(d, -ERR_CORRUPT, path, 0, 0, "no Name field in the metadata header");
+        return PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "no Name field in the metadata header");
     if (!have_version)
-        return py_fail(d, -ERR_CORRUPT, path, 0, 0, "no Version field in the metadata header");
+        return PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "no Version field in the metadata header");
     char show[64];
     if (!py_name_ok(name)) {
         py_show(name, show, sizeof(show));
-        return py_fail(d, -ERR_CORRUPT, path, name_line, 0, "invalid project name '%s'", show);
+        return PY_FAIL(d, -ERR_CORRUPT, path, name_line, 0, "invalid project name '%s'", show);
     }
     if (!py_version_ok(version)) {
         py_show(version, show, sizeof(show));
-        return py_fail(d, -ERR_VERSION, path, version_line, 0, "invalid version '%s'", show);
+        return PY_FAIL(d, -ERR_VERSION, path, version_line, 0, "invalid version '%s'", show);
     }
     py_push(a, out, arena_strdup(a, py_path(path)), name, version);
     return 0;
@@ -227,9 +233,9 @@ static int poetry_close(struct poetry_ctx *c, struct diag *d)
         return 0;
     c->open = false;
     if (!c->have_name)
-        return py_fail(d, -ERR_CORRUPT, c->path, c->line, 0, "[[package]] without a name");
+        return PY_FAIL(d, -ERR_CORRUPT, c->path, c->line, 0, "[[package]] without a name");
     if (!c->have_version)
-        return py_fail(d, -ERR_CORRUPT, c->path, c->line, 0, "[[package]] '%s' without a version",
+        return PY_FAIL(d, -ERR_CORRUPT, c->path, c->line, 0, "[[package]] '%s' without a version",
                        c->name.ptr);
     py_push(c->a, c->out, c->db_path, c->name, c->version);
     return 0;
@@ -260,18 +266,18 @@ static int poetry_event_body(struct poetry_ctx *c, const struct toml_event *ev, 
         return 0;
     const char *what = is_name ? "name" : "version";
     if (ev->type != TOML_STRING)
-        return py_fail(d, -ERR_CORRUPT, c->path, ev->line, ev->offset, "package %s is not a string",
+        return PY_FAIL(d, -ERR_CORRUPT, c->path, ev->line, ev->offset, "package %s is not a string",
                        what);
     if (is_name ? c->have_name : c->have_version)
-        return py_fail(d, -ERR_CORRUPT, c->path, ev->line, ev->offset, "duplicate package %s",
+        return PY_FAIL(d, -ERR_CORRUPT, c->path, ev->line, ev->offset, "duplicate package %s",
                        what);
     char show[64];
     py_show(ev->value, show, sizeof(show));
     if (is_name && !py_name_ok(ev->value))
-        return py_fail(d, -ERR_CORRUPT, c->path, ev->line, ev->offset, "invalid package name '%s'",
+        return PY_FAIL(d, -ERR_CORRUPT, c->path, ev->line, ev->offset, "invalid package name '%s'",
                        show);
     if (!is_name && !py_version_ok(ev->value))
-        return py_fail(d, -ERR_VERSION, c->path, ev->line, ev->offset, "invalid version '%s'",
+        return PY_FAIL(d, -ERR_VERSION, c->path, ev->line, ev->offset, "invalid version '%s'",
                        show);
     struct str copy = arena_str(c->a, ev->value);
     if (is_name) {
@@ -297,7 +303,7 @@ int python_parse_poetry_lock(struct str data, const char *path, struct arena *a,
 {
     size_t n0 = out->items.n;
     if (data.len > PY_MAX_FILE)
-        return py_fail(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
+        return PY_FAIL(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
     struct poetry_ctx c = {
         .path = path, .db_path = arena_strdup(a, py_path(path)), .a = a, .out = out
     };
@@ -328,7 +334,7 @@ static int pipfile_section(json_t *root, const char *section, const char *path, 
     if (!sec || json_is_null(sec))
         return 0;
     if (!json_is_object(sec))
-        return py_fail(d, -ERR_CORRUPT, path, 0, 0, "\"%s\" is not an object", section);
+        return PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "\"%s\" is not an object", section);
     const char *key;
     json_t *ent;
     char show[64];
@@ -337,15 +343,15 @@ static int pipfile_section(json_t *root, const char *section, const char *path, 
         struct str name = str_from(key);
         py_show(name, show, sizeof(show));
         if (!json_is_object(ent))
-            return py_fail(d, -ERR_CORRUPT, path, 0, 0, "%s.%s is not an object", section, show);
+            return PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "%s.%s is not an object", section, show);
         json_t *v = json_object_get(ent, "version");
         if (!v)
             continue;
         if (!json_is_string(v))
-            return py_fail(d, -ERR_CORRUPT, path, 0, 0, "%s.%s.version is not a string", section,
+            return PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "%s.%s.version is not a string", section,
                            show);
         if (!py_name_ok(name))
-            return py_fail(d, -ERR_CORRUPT, path, 0, 0, "%s: invalid package name '%s'", section,
+            return PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "%s: invalid package name '%s'", section,
                            show);
         struct str ver = str_make(json_string_value(v), json_string_length(v));
         if (str_has_prefix(ver, "===")) {
@@ -357,14 +363,14 @@ static int pipfile_section(json_t *root, const char *section, const char *path, 
         } else {
             char vs[64];
             py_show(ver, vs, sizeof(vs));
-            return py_fail(d, -ERR_VERSION, path, 0, 0,
+            return PY_FAIL(d, -ERR_VERSION, path, 0, 0,
                            "%s.%s.version '%s' is not an exact pin (\"==V\")", section, show, vs);
         }
         ver = str_trim(ver);
         if (!py_version_ok(ver) || memchr(ver.ptr, '*', ver.len)) {
             char vs[64];
             py_show(ver, vs, sizeof(vs));
-            return py_fail(d, -ERR_VERSION, path, 0, 0, "%s.%s.version: invalid version '%s'",
+            return PY_FAIL(d, -ERR_VERSION, path, 0, 0, "%s.%s.version: invalid version '%s'",
                            section, show, vs);
         }
         py_push(a, out, db_path, name, ver);
@@ -377,16 +383,16 @@ int python_parse_pipfile_lock(struct str data, const char *path, struct arena *a
 {
     size_t n0 = out->items.n;
     if (data.len > PY_MAX_FILE)
-        return py_fail(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
+        return PY_FAIL(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
     json_error_t je;
     json_t *root = json_loadb(data.len ? data.ptr : "", data.len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return py_fail(d, -ERR_CORRUPT, path, (size_t)(je.line > 0 ? je.line : 0),
+        return PY_FAIL(d, -ERR_CORRUPT, path, (size_t)(je.line > 0 ? je.line : 0),
                        je.position > 0 ? (size_t)je.position : 0, "column %d: %s", je.column,
                        je.text);
     int r;
     if (!json_is_object(root)) {
-        r = py_fail(d, -ERR_CORRUPT, path, 0, 0, "top level is not an object");
+        r = PY_FAIL(d, -ERR_CORRUPT, path, 0, 0, "top level is not an object");
     } else {
         const char *db_path = arena_strdup(a, py_path(path));
         r = pipfile_section(root, "default", path, db_path, a, out, d);
@@ -451,7 +457,7 @@ static int req_line(struct str line, size_t lineno, size_t off, const char *path
     if (rest.len && rest.ptr[0] == '[') {
         long close = str_chr(rest, ']');
         if (close < 0)
-            return py_fail(d, -ERR_CORRUPT, path, lineno, off, "unterminated extras '['");
+            return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off, "unterminated extras '['");
         rest.ptr += close + 1;
         rest.len -= (size_t)close + 1;
         req_skip_blanks(&rest);
@@ -467,7 +473,7 @@ static int req_line(struct str line, size_t lineno, size_t off, const char *path
         return 0; /* unpinned, a range, a URL requirement ("name @ url") */
     if (!py_name_ok(name)) {
         py_show(name, show, sizeof(show));
-        return py_fail(d, -ERR_CORRUPT, path, lineno, off, "invalid project name '%s'", show);
+        return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off, "invalid project name '%s'", show);
     }
     rest.ptr += op;
     rest.len -= op;
@@ -480,13 +486,13 @@ static int req_line(struct str line, size_t lineno, size_t off, const char *path
     rest.len -= v;
     if (ver.len == 0) {
         if (rest.len == 0 || rest.ptr[0] == ';' || req_is_blank((unsigned char)rest.ptr[0]))
-            return py_fail(d, -ERR_VERSION, path, lineno, off, "'==' without a version");
+            return PY_FAIL(d, -ERR_VERSION, path, lineno, off, "'==' without a version");
         return 0; /* "==${VERSION}" and the like: nothing we can read */
     }
     req_skip_blanks(&rest);
     if (paren) {
         if (!rest.len || rest.ptr[0] != ')')
-            return py_fail(d, -ERR_CORRUPT, path, lineno, off, "unterminated '('");
+            return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off, "unterminated '('");
         rest.ptr++;
         rest.len--;
         req_skip_blanks(&rest);
@@ -495,7 +501,7 @@ static int req_line(struct str line, size_t lineno, size_t off, const char *path
         return 0; /* more specifiers: not a plain pin */
     if (rest.len && rest.ptr[0] != ';' && rest.ptr[0] != '-') {
         py_show(rest, show, sizeof(show));
-        return py_fail(d, -ERR_CORRUPT, path, lineno, off, "unexpected '%s' after the version",
+        return PY_FAIL(d, -ERR_CORRUPT, path, lineno, off, "unexpected '%s' after the version",
                        show);
     }
     if (memchr(ver.ptr, '*', ver.len))
@@ -529,7 +535,7 @@ int python_parse_requirements(struct str data, const char *path, struct arena *a
             bool cont = line.len && line.ptr[line.len - 1] == '\\' &&
                         req_strip_comment(line).len == line.len;
             if (buf_append(&joined, line.ptr, cont ? line.len - 1 : line.len) < 0) {
-                r = py_fail(d, -ERR_TOO_BIG, path, first, first_off,
+                r = PY_FAIL(d, -ERR_TOO_BIG, path, first, first_off,
                             "logical line longer than %u bytes", REQ_MAX_LINE);
                 break;
             }

@@ -2,7 +2,6 @@
 /* Ruby package inventories: installed gem specifications (specifications/NAME-VERSION.gemspec, the
  * Ruby that rubygems writes for each installed gem, read for its literal name and version without
  * evaluating anything) and Bundler's Gemfile.lock (GEM sections). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,21 +15,29 @@ static const char *rb_path(const char *path)
     return path && path[0] ? path : "(input)";
 }
 
-static int rb_fail(struct diag *d, int err, const char *path, size_t line, size_t off,
-                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static int rb_fail(struct diag *d, int err, const char *path, size_t line, size_t off,
-                   const char *fmt, ...)
+/* Put "PATH: line N: " (line 0: "PATH: ") before the message diag_set() just wrote; returns
+ * err. RB_FAIL(d, err, path, line, off, fmt, ...) does both (no va_list: clang-tidy). */
+static int rb_locate(struct diag *d, int err, const char *path, size_t line)
 {
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
+    if (!d)
+        return err;
+    char pre[160], msg[sizeof(d->msg)];
     if (line)
-        return diag_set(d, err, off, "%s: line %zu: %s", rb_path(path), line, msg);
-    return diag_set(d, err, off, "%s: %s", rb_path(path), msg);
+        snprintf(pre, sizeof(pre), "%s: line %zu: ", rb_path(path), line);
+    else
+        snprintf(pre, sizeof(pre), "%s: ", rb_path(path));
+    memcpy(msg, d->msg, sizeof(msg));
+    size_t pl = strnlen(pre, sizeof(pre)), ml = strnlen(msg, sizeof(msg) - 1);
+    if (ml > sizeof(d->msg) - 1 - pl)
+        ml = sizeof(d->msg) - 1 - pl;
+    memcpy(d->msg, pre, pl);
+    memcpy(d->msg + pl, msg, ml);
+    d->msg[pl + ml] = '\0';
+    return err;
 }
+
+#define RB_FAIL(d, err, path, line, off, ...) \
+    rb_locate((d), diag_set((d), (err), (off), __VA_ARGS__), (path), (line))
 
 static void rb_show(struct str s, char *out, size_t cap)
 {
@@ -89,13 +96,13 @@ static void rb_push(struct arena *a, struct pkg_list *out, const char *db_path, 
 static int rb_precheck(struct str data, const char *path, struct diag *d)
 {
     if (data.len > RB_MAX_FILE)
-        return rb_fail(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
+        return RB_FAIL(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
     size_t nul;
     if (pkgdb_has_nul(data, &nul)) {
         size_t line = 1;
         for (size_t i = 0; i < nul; i++)
             line += data.ptr[i] == '\n';
-        return rb_fail(d, -ERR_CORRUPT, path, line, nul, "NUL byte (not a text file)");
+        return RB_FAIL(d, -ERR_CORRUPT, path, line, nul, "NUL byte (not a text file)");
     }
     return 0;
 }
@@ -270,7 +277,7 @@ int ruby_parse_gemspec(struct str data, const char *path, struct arena *a, struc
     /* no NUL check here: rubygems separates the extensions on its second "# stub:" line with
      * NUL bytes (Debian's digest and json default gems have them) */
     if (data.len > RB_MAX_FILE)
-        return rb_fail(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
+        return RB_FAIL(d, -ERR_TOO_BIG, path, 0, 0, "%zu bytes is over the limit", data.len);
     struct str cur = rb_skip_bom(data), line, var = STR_NULL;
     struct str name = STR_NULL, version = STR_NULL, stub_name = STR_NULL, stub_version = STR_NULL;
     bool have_name = false, have_version = false, have_stub = false, in_spec = false;
@@ -310,7 +317,7 @@ int ruby_parse_gemspec(struct str data, const char *path, struct arena *a, struc
             break;
     }
     if (!in_spec)
-        return rb_fail(d, -ERR_CORRUPT, path, 0, 0, "no 'Gem::Specification.new do |s|' block");
+        return RB_FAIL(d, -ERR_CORRUPT, path, 0, 0, "no 'Gem::Specification.new do |s|' block");
     if (!have_name && have_stub) {
         name = stub_name;
         name_line = 1;
@@ -322,21 +329,21 @@ int ruby_parse_gemspec(struct str data, const char *path, struct arena *a, struc
         have_version = true;
     }
     if (!have_name)
-        return rb_fail(d, -ERR_CORRUPT, path, 0, 0, "no literal gem name (s.name = \"...\")");
+        return RB_FAIL(d, -ERR_CORRUPT, path, 0, 0, "no literal gem name (s.name = \"...\")");
     if (!have_version && rb_version_from_file_name(rb_path(path), name, &version))
         have_version = true;
     if (!have_version)
-        return rb_fail(d, -ERR_CORRUPT, path, 0, 0,
+        return RB_FAIL(d, -ERR_CORRUPT, path, 0, 0,
                        "no literal version (s.version = \"...\") and none in the file name");
     char show[64];
     if (!rb_name_ok(name)) {
         rb_show(name, show, sizeof(show));
-        return rb_fail(d, -ERR_CORRUPT, path, name_line, 0, "invalid gem name '%s'", show);
+        return RB_FAIL(d, -ERR_CORRUPT, path, name_line, 0, "invalid gem name '%s'", show);
     }
     version = str_trim(version);
     if (!rb_version_ok(version)) {
         rb_show(version, show, sizeof(show));
-        return rb_fail(d, -ERR_VERSION, path, version_line, 0, "invalid gem version '%s'", show);
+        return RB_FAIL(d, -ERR_VERSION, path, version_line, 0, "invalid gem version '%s'", show);
     }
     rb_push(a, out, arena_strdup(a, rb_path(path)), name, version);
     return 0;
@@ -397,7 +404,7 @@ int ruby_parse_gemfile_lock(struct str data, const char *path, struct arena *a,
             if (!rb_section_ok(line)) {
                 rb_show(line, show, sizeof(show));
                 return pkgdb_rollback(out, n0,
-                                      rb_fail(d, -ERR_CORRUPT, path, lineno, off,
+                                      RB_FAIL(d, -ERR_CORRUPT, path, lineno, off,
                                               "'%s' is not a section header", show));
             }
             in_gem = str_eq_cstr(line, "GEM");
@@ -408,7 +415,7 @@ int ruby_parse_gemfile_lock(struct str data, const char *path, struct arena *a,
             continue;
         if (line.ptr[ind] == '\t' || (ind != 2 && ind != 4 && ind != 6)) {
             return pkgdb_rollback(out, n0,
-                                  rb_fail(d, -ERR_CORRUPT, path, lineno, off,
+                                  RB_FAIL(d, -ERR_CORRUPT, path, lineno, off,
                                           "unexpected indentation in a GEM section"));
         }
         struct str s = str_make(line.ptr + ind, line.len - ind);
@@ -420,7 +427,7 @@ int ruby_parse_gemfile_lock(struct str data, const char *path, struct arena *a,
             rb_show(s, show, sizeof(show));
             return pkgdb_rollback(
                 out, n0,
-                rb_fail(d, -ERR_CORRUPT, path, lineno, off, "'%s' outside a specs: list", show));
+                RB_FAIL(d, -ERR_CORRUPT, path, lineno, off, "'%s' outside a specs: list", show));
         }
         if (ind == 6)
             continue; /* a dependency of the spec above */
@@ -431,7 +438,7 @@ int ruby_parse_gemfile_lock(struct str data, const char *path, struct arena *a,
             rb_show(s, show, sizeof(show));
             return pkgdb_rollback(
                 out, n0,
-                rb_fail(d, -ERR_CORRUPT, path, lineno, off, "'%s' is not 'name (version)'", show));
+                RB_FAIL(d, -ERR_CORRUPT, path, lineno, off, "'%s' is not 'name (version)'", show));
         }
         name = str_make(s.ptr, (size_t)sp);
         ver = str_make(s.ptr + sp + 2, s.len - (size_t)sp - 3);
@@ -442,13 +449,13 @@ int ruby_parse_gemfile_lock(struct str data, const char *path, struct arena *a,
             rb_show(name, show, sizeof(show));
             return pkgdb_rollback(
                 out, n0,
-                rb_fail(d, -ERR_CORRUPT, path, lineno, off, "invalid gem name '%s'", show));
+                RB_FAIL(d, -ERR_CORRUPT, path, lineno, off, "invalid gem name '%s'", show));
         }
         if (!rb_version_ok(ver)) {
             rb_show(ver, show, sizeof(show));
             return pkgdb_rollback(
                 out, n0,
-                rb_fail(d, -ERR_VERSION, path, lineno, off, "invalid gem version '%s'", show));
+                RB_FAIL(d, -ERR_VERSION, path, lineno, off, "invalid gem version '%s'", show));
         }
         /* Bundler lists a gem once per platform, the variants next to each other */
         if (out->items.n > n0) {

@@ -4,7 +4,6 @@
  * key/value pairs of each table through a callback. Recursion is bounded by TOML_MAX_DEPTH. */
 #include "toml.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,18 +31,25 @@ struct toml {
     struct buf vbuf; /* decoded string value of the current pair */
 };
 
-static int toml_fail(struct toml *t, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int toml_fail(struct toml *t, int err, const char *fmt, ...)
+/* Put "line N: " before the message diag_set() just wrote; returns err.
+ * TOML_FAIL(t, err, fmt, ...) does both at the cursor (no va_list: clang-tidy). */
+static int toml_locate(const struct toml *t, int err)
 {
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    return diag_set(t->d, err, t->i, "line %zu: %s", t->line, msg);
+    if (!t->d)
+        return err;
+    char pre[32], msg[sizeof(t->d->msg)];
+    snprintf(pre, sizeof(pre), "line %zu: ", t->line);
+    memcpy(msg, t->d->msg, sizeof(msg));
+    size_t pl = strnlen(pre, sizeof(pre)), ml = strnlen(msg, sizeof(msg) - 1);
+    if (ml > sizeof(t->d->msg) - 1 - pl)
+        ml = sizeof(t->d->msg) - 1 - pl;
+    memcpy(t->d->msg, pre, pl);
+    memcpy(t->d->msg + pl, msg, ml);
+    t->d->msg[pl + ml] = '\0';
+    return err;
 }
+
+#define TOML_FAIL(t, err, ...) toml_locate((t), diag_set((t)->d, (err), (t)->i, __VA_ARGS__))
 
 /* Printable form of the byte at the cursor for messages. */
 static int toml_cur(const struct toml *t)
@@ -57,10 +63,10 @@ static int toml_cur(const struct toml *t)
 static int toml_unexpected(struct toml *t, const char *what)
 {
     if (t->i >= t->n)
-        return toml_fail(t, -ERR_CORRUPT, "unexpected end of document, expected %s", what);
+        return TOML_FAIL(t, -ERR_CORRUPT, "unexpected end of document, expected %s", what);
     if (t->p[t->i] == '\n' || t->p[t->i] == '\r')
-        return toml_fail(t, -ERR_CORRUPT, "unexpected end of line, expected %s", what);
-    return toml_fail(t, -ERR_CORRUPT, "unexpected '%c', expected %s", toml_cur(t), what);
+        return TOML_FAIL(t, -ERR_CORRUPT, "unexpected end of line, expected %s", what);
+    return TOML_FAIL(t, -ERR_CORRUPT, "unexpected '%c', expected %s", toml_cur(t), what);
 }
 
 /* Length of the UTF-8 sequence at p (RFC 3629: no overlongs, surrogates or values past
@@ -143,10 +149,10 @@ static int toml_comment(struct toml *t)
         if (c == '\r' && toml_nl_len(t))
             break;
         if (toml_is_ctl(c))
-            return toml_fail(t, -ERR_CORRUPT, "control character 0x%02x in a comment", c);
+            return TOML_FAIL(t, -ERR_CORRUPT, "control character 0x%02x in a comment", c);
         size_t k = toml_utf8_len(t->p + t->i, t->n - t->i);
         if (!k)
-            return toml_fail(t, -ERR_CORRUPT, "invalid UTF-8 in a comment");
+            return TOML_FAIL(t, -ERR_CORRUPT, "invalid UTF-8 in a comment");
         t->i += k;
     }
     return 0;
@@ -186,7 +192,7 @@ static int toml_skip_ws_nl(struct toml *t)
 static int toml_put(struct toml *t, struct buf *out, const void *p, size_t n)
 {
     if (out && buf_append(out, p, n) < 0)
-        return toml_fail(t, -ERR_TOO_BIG, "string too long");
+        return TOML_FAIL(t, -ERR_TOO_BIG, "string too long");
     return 0;
 }
 
@@ -204,7 +210,7 @@ static int toml_hex(unsigned char c)
 static int toml_escape(struct toml *t, struct buf *out)
 {
     if (t->i + 1 >= t->n)
-        return toml_fail(t, -ERR_CORRUPT, "unterminated string");
+        return TOML_FAIL(t, -ERR_CORRUPT, "unterminated string");
     unsigned char c = t->p[t->i + 1], o;
     switch (c) {
     case 'b':
@@ -233,15 +239,15 @@ static int toml_escape(struct toml *t, struct buf *out)
         size_t nd = c == 'u' ? 4 : 8;
         uint32_t cp = 0;
         if (t->n - t->i - 2 < nd)
-            return toml_fail(t, -ERR_CORRUPT, "short \\%c escape", c);
+            return TOML_FAIL(t, -ERR_CORRUPT, "short \\%c escape", c);
         for (size_t k = 0; k < nd; k++) {
             int h = toml_hex(t->p[t->i + 2 + k]);
             if (h < 0)
-                return toml_fail(t, -ERR_CORRUPT, "bad \\%c escape", c);
+                return TOML_FAIL(t, -ERR_CORRUPT, "bad \\%c escape", c);
             cp = cp << 4 | (uint32_t)h;
         }
         if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return toml_fail(t, -ERR_CORRUPT, "\\%c escape is not a Unicode scalar value", c);
+            return TOML_FAIL(t, -ERR_CORRUPT, "\\%c escape is not a Unicode scalar value", c);
         unsigned char u[4];
         size_t un;
         if (cp < 0x80) {
@@ -268,7 +274,7 @@ static int toml_escape(struct toml *t, struct buf *out)
     }
     default:
         t->i++;
-        return toml_fail(t, -ERR_CORRUPT, "invalid escape '\\%c'", toml_cur(t));
+        return TOML_FAIL(t, -ERR_CORRUPT, "invalid escape '\\%c'", toml_cur(t));
     }
     t->i += 2;
     return toml_put(t, out, &o, 1);
@@ -279,10 +285,10 @@ static int toml_string_char(struct toml *t, struct buf *out)
 {
     unsigned char c = t->p[t->i];
     if (toml_is_ctl(c))
-        return toml_fail(t, -ERR_CORRUPT, "control character 0x%02x in a string", c);
+        return TOML_FAIL(t, -ERR_CORRUPT, "control character 0x%02x in a string", c);
     size_t k = toml_utf8_len(t->p + t->i, t->n - t->i);
     if (!k)
-        return toml_fail(t, -ERR_CORRUPT, "invalid UTF-8 in a string");
+        return TOML_FAIL(t, -ERR_CORRUPT, "invalid UTF-8 in a string");
     int r = toml_put(t, out, t->p + t->i, k);
     t->i += k;
     return r;
@@ -305,7 +311,7 @@ static int toml_string(struct toml *t, struct buf *out, bool multiline_ok)
         toml_take_nl(t); /* a newline right after the opening quotes is trimmed */
         for (;;) {
             if (t->i >= t->n)
-                return toml_fail(t, -ERR_CORRUPT, "unterminated multi-line string");
+                return TOML_FAIL(t, -ERR_CORRUPT, "unterminated multi-line string");
             if (toml_at3(t, q)) {
                 /* up to two quotes may precede the closing three */
                 size_t run = 3;
@@ -350,7 +356,7 @@ static int toml_string(struct toml *t, struct buf *out, bool multiline_ok)
     t->i++;
     for (;;) {
         if (t->i >= t->n || toml_nl_len(t) || t->p[t->i] == '\n')
-            return toml_fail(t, -ERR_CORRUPT, "unterminated string");
+            return TOML_FAIL(t, -ERR_CORRUPT, "unterminated string");
         unsigned char c = t->p[t->i];
         if (c == q) {
             t->i++;
@@ -381,7 +387,7 @@ static int toml_key(struct toml *t, struct buf *b, struct str *keys, size_t *nk)
     buf_reset(b);
     for (;;) {
         if (n == TOML_MAX_KEYS)
-            return toml_fail(t, -ERR_TOO_BIG, "key has more than %d parts", TOML_MAX_KEYS);
+            return TOML_FAIL(t, -ERR_TOO_BIG, "key has more than %d parts", TOML_MAX_KEYS);
         size_t off = b->len;
         if (t->i < t->n && (t->p[t->i] == '"' || t->p[t->i] == '\'')) {
             int r = toml_string(t, b, false);
@@ -600,7 +606,7 @@ static int toml_scalar(struct toml *t, enum toml_type *type)
         *type = TOML_DATETIME;
     } else {
         t->i = s;
-        return toml_fail(t, -ERR_CORRUPT, "invalid value '%.*s'", (int)(len > 40 ? 40 : len),
+        return TOML_FAIL(t, -ERR_CORRUPT, "invalid value '%.*s'", (int)(len > 40 ? 40 : len),
                          (const char *)b);
     }
     return 0;
@@ -621,7 +627,7 @@ static int toml_array(struct toml *t, int depth)
             t->i++;
             return 0;
         }
-        enum toml_type ty;
+        enum toml_type ty = TOML_STRING;
         if ((r = toml_value(t, depth + 1, &ty, NULL)) < 0)
             return r;
         if ((r = toml_skip_ws_nl(t)) < 0)
@@ -660,7 +666,7 @@ static int toml_inline_table(struct toml *t, int depth)
         }
         t->i++;
         toml_skip_ws(t);
-        enum toml_type ty;
+        enum toml_type ty = TOML_STRING;
         if ((r = toml_value(t, depth + 1, &ty, NULL)) < 0)
             goto out;
         toml_skip_ws(t);
@@ -685,7 +691,7 @@ out:
 static int toml_value(struct toml *t, int depth, enum toml_type *type, struct buf *out)
 {
     if (depth > TOML_MAX_DEPTH)
-        return toml_fail(t, -ERR_TOO_BIG, "arrays and inline tables nested deeper than %d",
+        return TOML_FAIL(t, -ERR_TOO_BIG, "arrays and inline tables nested deeper than %d",
                          TOML_MAX_DEPTH);
     if (t->i >= t->n)
         return toml_unexpected(t, "a value");
@@ -744,7 +750,7 @@ static int toml_pair(struct toml *t)
     t->i++;
     toml_skip_ws(t);
     size_t vs = t->i;
-    enum toml_type ty;
+    enum toml_type ty = TOML_STRING;
     buf_reset(&t->vbuf);
     if ((r = toml_value(t, 0, &ty, &t->vbuf)) < 0)
         return r;

@@ -61,8 +61,12 @@ static struct gem_seg gem_raw(const unsigned char *p, size_t n, size_t *i)
 
 static bool gem_is_zero(const struct gem_seg *s)
 {
-    return s->kind == GEM_NUM && ver_digit_span(s->p, s->n) == s->n &&
-           ver_num_cmp(s->p, s->n, (const unsigned char *)"", 0) == 0;
+    if (s->kind != GEM_NUM)
+        return false;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->p[k] != '0')
+            return false;
+    return true;
 }
 
 /* Next segment of the canonical form. A zero in the numeric part is dropped with every zero
@@ -81,7 +85,7 @@ static struct gem_seg gem_next(struct gem_iter *it)
         if (it->in_strings || at < it->keep_until || !gem_is_zero(&s))
             return s;
         /* a zero: look for a non-zero number before the next string */
-        size_t j = it->i, before = it->i;
+        size_t j = it->i, before;
         for (;;) {
             before = j;
             struct gem_seg t = gem_raw(it->p, it->n, &j);
