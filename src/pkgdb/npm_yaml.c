@@ -52,12 +52,11 @@ static size_t line_of(struct yp *y, size_t off)
 {
     if (off > y->n)
         off = y->n;
-    if (off < y->lc_off) {
-        y->lc_off = 0;
-        y->lc_line = 1;
-    }
+    /* walk from the last answer, forwards or backwards: both stay near the cursor */
     for (size_t i = y->lc_off; i < off; i++)
         y->lc_line += y->s[i] == '\n';
+    for (size_t i = off; i < y->lc_off; i++)
+        y->lc_line -= y->s[i] == '\n';
     y->lc_off = off;
     return y->lc_line;
 }
