@@ -15,11 +15,17 @@ test_pkgs=(
     skopeo umoci docker-registry debootstrap buildah podman fuse-overlayfs uidmap crun
     rpm python3-rpm python3-packaging dpkg-dev db5.3-util
     awscli python3-aiosmtpd
+    golang-go golang-golang-x-mod-dev maven default-jdk-headless
 )
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then
     pkgs+=("${test_pkgs[@]}")
+fi
+
+# the report-schema and language-reference tests use node and npm (any recent version)
+if [ "${1:-}" != "--build-only" ] && ! command -v node >/dev/null 2>&1; then
+    pkgs+=(nodejs npm)
 fi
 
 missing=()
