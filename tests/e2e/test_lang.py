@@ -313,8 +313,8 @@ def vigil_lang_packages(doc):
 
 
 def vigil_lang_findings(doc):
-    """(id, package, installed, fixed-in, filePath, type) of the language findings of an
-    enhanced-json document."""
+    """(id, package, installed, fixed-in, filePath, type, sourceLayerHash) of the language
+    findings of an enhanced-json document."""
     out = []
     for f in doc["imageScanFindings"].get("enhancedFindings", []):
         d = f["packageVulnerabilityDetails"]
@@ -327,7 +327,7 @@ def vigil_lang_findings(doc):
             fixed = vp.get("fixedInVersion") or ""
             out.append((d["vulnerabilityId"], vp["name"], vp.get("version", ""),
                         "" if fixed == "NotAvailable" else fixed, vp.get("filePath"),
-                        PACKAGE_MANAGERS[pm]))
+                        PACKAGE_MANAGERS[pm], vp.get("sourceLayerHash")))
     return out
 
 
@@ -386,7 +386,7 @@ class LangVsVigil(E.VigilCase):
                     path, g[2], u["versions"]))
 
     def check_scan(self, ref):
-        _, inv, fs = reference(ref)
+        img, inv, fs = reference(ref)
         got = vigil_lang_findings(self.scan(ref))
         unid = {u["path"] for u in inv.unidentified}
         # findings on archives the reference cannot name are listed, not compared
@@ -403,6 +403,13 @@ class LangVsVigil(E.VigilCase):
             if g[5] != f["type"] or (g[4] is not None and g[4] not in f["paths"]):
                 bad.append((g, f["type"], sorted(f["paths"])))
         self.assertFalse(bad, "findings with another type or file path: %s" % bad[:10])
+        # the layer named is the one the file came from
+        layer_of = {(p["name"], p["version"], p["path"]): img.layers[p["layer"]].digest
+                    for p in inv.packages}
+        bad = [(g, layer_of.get((g[1], g[2], g[4]))) for g in main
+               if g[4] is not None and g[6] is not None
+               and layer_of.get((g[1], g[2], g[4])) != g[6]]
+        self.assertFalse(bad, "findings naming another layer: %s" % bad[:10])
 
     def test_whiteout_no_commons_io(self):
         ref = "debian-whiteout:bookworm"
