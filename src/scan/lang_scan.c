@@ -95,7 +95,8 @@ static lang_parse_fn parser_for(const char *path, bool exec)
         return python_parse_pipfile_lock;
     if (is_requirements(b))
         return python_parse_requirements;
-    if (has_suffix_ci(b, ".gemspec") && parent_has_suffix(path, "/specifications"))
+    if (has_suffix_ci(b, ".gemspec") && (parent_has_suffix(path, "/specifications") ||
+                                         parent_has_suffix(path, "/specifications/default")))
         return ruby_parse_gemspec;
     if (strcmp(b, "Gemfile.lock") == 0)
         return ruby_parse_gemfile_lock;
