@@ -411,6 +411,11 @@ int go_parse_binary(struct str data, const char *path, struct arena *a, struct p
                             "start/end markers",
                             path, moff, mod.len);
         struct str mi = str_make(mod.ptr + GO_SENTINEL_LEN, mod.len - 2 * GO_SENTINEL_LEN);
+        size_t where;
+        if (pkgdb_has_nul(mi, &where))
+            return diag_set(d, -ERR_CORRUPT, moff + GO_SENTINEL_LEN + where,
+                            "%s: Go module info: NUL byte at offset %zu", path,
+                            moff + GO_SENTINEL_LEN + where);
         rc = parse_modinfo(mi, moff + GO_SENTINEL_LEN, dpath, a, out, d);
         if (rc < 0)
             return pkgdb_rollback(out, n0, rc);

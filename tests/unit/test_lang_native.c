@@ -371,6 +371,13 @@ TEST(go_binary_bogus)
     b = make_inline_elf("go1.19", "mod\tx\t\t\n", false, &len);
     expect_error(go_parse_binary, b, len, "bin/nover", "no version");
     free(b);
+    /* a NUL byte inside a module path */
+    b = make_inline_elf("go1.19", "dep\tgithub.com/aQb\tv1.0.0\t\n", false, &len);
+    char *q = memmem(b, len, "aQb", 3);
+    ASSERT_TRUE(q != NULL);
+    q[1] = '\0';
+    expect_error(go_parse_binary, b, len, "bin/nul", "NUL");
+    free(b);
     /* a string length past the section */
     b = make_inline_elf("go1.19", "", true, &len);
     char *m = memmem(b, len, "\xff Go buildinf:", 14);
