@@ -123,7 +123,7 @@ static bool looks_like_version(struct str v)
  * False when there is no such '@'. */
 static bool split_at(struct str spec, struct str *name, struct str *rest)
 {
-    if (spec.len < 2)
+    if (!spec.ptr || spec.len < 2)
         return false;
     const char *at = memchr(spec.ptr + 1, '@', spec.len - 1);
     if (!at)

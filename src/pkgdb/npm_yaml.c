@@ -4,7 +4,6 @@
  * flow collections and quoted scalars. Every node is allocated in the caller's arena. */
 #include "npm_yaml.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,9 +24,9 @@ struct yp {
     size_t lc_off, lc_line;
 };
 
-/* Error at byte offset off: "line L column C: why". */
-__attribute__((format(printf, 4, 5))) static int fail(struct yp *y, int err, size_t off,
-                                                      const char *fmt, ...)
+/* Prefix the message diag_set() just wrote with "line L column C: " for byte offset off.
+ * Returns err itself (not diag_set's result), so that callers visibly return < 0. */
+static int yp_fail(const struct yp *y, int err, size_t off)
 {
     if (!y->d)
         return err;
@@ -40,13 +39,15 @@ __attribute__((format(printf, 4, 5))) static int fail(struct yp *y, int err, siz
             col++;
         }
     }
-    char why[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    return diag_set(y->d, err, off, "line %zu column %zu: %s", line, col, why);
+    char why[sizeof(y->d->msg)];
+    snprintf(why, sizeof(why), "%s", y->d->msg);
+    diag_set(y->d, err, off, "line %zu column %zu: %s", line, col, why);
+    return err;
 }
+
+/* Error at byte offset off: FAIL(y, -ERR_CORRUPT, off, "fmt", ...) */
+#define FAIL(y, err, off, ...) \
+    (diag_set((y)->d, (err), (off), __VA_ARGS__), yp_fail((y), (err), (off)))
 
 static size_t line_of(struct yp *y, size_t off)
 {
@@ -115,7 +116,7 @@ static int peek(struct yp *y, size_t *indent, size_t *content)
             continue;
         }
         if (y->s[p] == '\t')
-            return fail(y, -ERR_CORRUPT, p, "TAB in indentation");
+            return FAIL(y, -ERR_CORRUPT, p, "TAB in indentation");
         *indent = p - y->pos;
         *content = p;
         if (p == y->pos && (is_doc_marker(y, p, '-') || is_doc_marker(y, p, '.')))
@@ -136,17 +137,17 @@ static struct yaml_node *new_node(struct yp *y, enum yaml_kind kind, size_t off)
     return nd;
 }
 
-#define NEW_NODE(y, var, kind, off)                                                            \
-    do {                                                                                       \
-        var = new_node(y, kind, off);                                                          \
-        if (!var)                                                                              \
-            return fail(y, -ERR_TOO_BIG, off, "more than %u nodes", (unsigned)YAML_MAX_NODES); \
+#define NEW_NODE(y, var, kind, off)                                                                \
+    do {                                                                                           \
+        (var) = new_node((y), (kind), (off));                                                      \
+        if (!(var))                                                                                \
+            return FAIL((y), -ERR_TOO_BIG, (off), "more than %u nodes", (unsigned)YAML_MAX_NODES); \
     } while (0)
 
 static int enter(struct yp *y, size_t off)
 {
     if (++y->depth > YAML_MAX_DEPTH)
-        return fail(y, -ERR_TOO_BIG, off, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+        return FAIL(y, -ERR_TOO_BIG, off, "nesting deeper than %d levels", YAML_MAX_DEPTH);
     return 0;
 }
 
@@ -215,7 +216,7 @@ static int dquoted(struct yp *y, struct str *out)
         }
     }
     if (!close)
-        return fail(y, -ERR_CORRUPT, start, "double-quoted scalar not closed on its line");
+        return FAIL(y, -ERR_CORRUPT, start, "double-quoted scalar not closed on its line");
     size_t end = (size_t)(close - y->s);
     char *buf = arena_alloc(y->a, end - p + 1), *o = buf;
     while (p < end) {
@@ -283,7 +284,7 @@ static int dquoted(struct yp *y, struct str *out)
         case 'U': {
             int nd = e == 'x' ? 2 : e == 'u' ? 4 : 8;
             if (!read_hex(y, p + 2, nd, &cp) || p + 2 + (size_t)nd > end)
-                return fail(y, -ERR_CORRUPT, p, "bad \\%c escape", e);
+                return FAIL(y, -ERR_CORRUPT, p, "bad \\%c escape", e);
             used = 2 + (size_t)nd;
             if (cp >= 0xD800 && cp <= 0xDBFF && e == 'u') {
                 /* a UTF-16 pair, as JSON-style writers emit it */
@@ -295,14 +296,14 @@ static int dquoted(struct yp *y, struct str *out)
                 }
             }
             if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-                return fail(y, -ERR_CORRUPT, p, "escape is not a Unicode scalar value");
+                return FAIL(y, -ERR_CORRUPT, p, "escape is not a Unicode scalar value");
             break;
         }
         default:
-            return fail(y, -ERR_CORRUPT, p, "unknown escape '\\%c'", e ? e : '0');
+            return FAIL(y, -ERR_CORRUPT, p, "unknown escape '\\%c'", e ? e : '0');
         }
         if (cp == 0)
-            return fail(y, -ERR_CORRUPT, p, "NUL in a quoted scalar");
+            return FAIL(y, -ERR_CORRUPT, p, "NUL in a quoted scalar");
         o += put_utf8(o, cp);
         p += used;
     }
@@ -320,7 +321,7 @@ static int squoted(struct yp *y, struct str *out)
     size_t end = p;
     for (;;) {
         if (at_eol(y, end))
-            return fail(y, -ERR_CORRUPT, start, "single-quoted scalar not closed on its line");
+            return FAIL(y, -ERR_CORRUPT, start, "single-quoted scalar not closed on its line");
         if (y->s[end] == '\'') {
             if (end + 1 < y->n && y->s[end + 1] == '\'') {
                 end += 2;
@@ -394,7 +395,7 @@ static int flow_plain(struct yp *y, struct str *out)
     while (end > start && (y->s[end - 1] == ' ' || y->s[end - 1] == '\t'))
         end--;
     if (end == start)
-        return fail(y, -ERR_CORRUPT, start, "expected a value");
+        return FAIL(y, -ERR_CORRUPT, start, "expected a value");
     *out = copy_str(y, start, end);
     y->pos = p;
     return 0;
@@ -404,14 +405,14 @@ static int flow_node(struct yp *y, struct yaml_node **out);
 
 static int flow_scalar(struct yp *y, struct yaml_node **out)
 {
-    struct yaml_node *nd;
+    struct yaml_node *nd = NULL;
     NEW_NODE(y, nd, YAML_SCALAR, y->pos);
     char c = y->s[y->pos];
     int rc;
     if (c == '"' || c == '\'')
         rc = quoted(y, &nd->str);
     else if (c == '&' || c == '*' || c == '!')
-        rc = fail(y, -ERR_CORRUPT, y->pos, "anchors, aliases and tags are not supported");
+        rc = FAIL(y, -ERR_CORRUPT, y->pos, "anchors, aliases and tags are not supported");
     else
         rc = flow_plain(y, &nd->str);
     *out = nd;
@@ -426,27 +427,29 @@ static int flow_collection(struct yp *y, struct yaml_node **out)
     int rc = enter(y, start);
     if (rc < 0)
         return rc;
-    struct yaml_node *nd;
+    struct yaml_node *nd = NULL;
     NEW_NODE(y, nd, is_map ? YAML_MAP : YAML_SEQ, start);
     struct yaml_node **tail = &nd->child;
     y->pos++;
     for (;;) {
         flow_skip(y);
         if (y->pos >= y->n)
-            return fail(y, -ERR_CORRUPT, start, "'%c' not closed", y->s[start]);
+            return FAIL(y, -ERR_CORRUPT, start, "'%c' not closed", y->s[start]);
         if (y->s[y->pos] == close) {
             y->pos++;
             break;
         }
-        struct yaml_node *item;
+        struct yaml_node *item = NULL;
         if (is_map) {
-            struct yaml_node *key;
+            struct yaml_node *key = NULL;
             size_t koff = y->pos;
             if (is_flow_ind(y->s[koff]))
-                return fail(y, -ERR_CORRUPT, koff, "expected a key");
+                return FAIL(y, -ERR_CORRUPT, koff, "expected a key");
             rc = flow_scalar(y, &key);
             if (rc < 0)
                 return rc;
+            if (!key)
+                return FAIL(y, -ERR_INTERNAL, koff, "no key node");
             flow_skip(y);
             if (y->pos < y->n && y->s[y->pos] == ':') {
                 y->pos++;
@@ -461,6 +464,8 @@ static int flow_collection(struct yp *y, struct yaml_node **out)
             } else {
                 NEW_NODE(y, item, YAML_SCALAR, y->pos); /* "{a, b}": keys without values */
             }
+            if (!item)
+                return FAIL(y, -ERR_INTERNAL, koff, "no value node");
             item->key = key->str;
             item->line = key->line;
         } else {
@@ -468,6 +473,8 @@ static int flow_collection(struct yp *y, struct yaml_node **out)
             if (rc < 0)
                 return rc;
         }
+        if (!item)
+            return FAIL(y, -ERR_INTERNAL, y->pos, "no item node");
         *tail = item;
         tail = &item->next;
         flow_skip(y);
@@ -477,7 +484,7 @@ static int flow_collection(struct yp *y, struct yaml_node **out)
             y->pos++;
             break;
         } else {
-            return fail(y, -ERR_CORRUPT, y->pos < y->n ? y->pos : start,
+            return FAIL(y, -ERR_CORRUPT, y->pos < y->n ? y->pos : start,
                         "expected ',' or '%c' in a flow collection", close);
         }
     }
@@ -490,12 +497,12 @@ static int flow_node(struct yp *y, struct yaml_node **out)
 {
     flow_skip(y);
     if (y->pos >= y->n)
-        return fail(y, -ERR_CORRUPT, y->n, "unexpected end of input in a flow collection");
+        return FAIL(y, -ERR_CORRUPT, y->n, "unexpected end of input in a flow collection");
     char c = y->s[y->pos];
     if (c == '{' || c == '[')
         return flow_collection(y, out);
     if (c == ',' || c == ']' || c == '}')
-        return fail(y, -ERR_CORRUPT, y->pos, "expected a value before '%c'", c);
+        return FAIL(y, -ERR_CORRUPT, y->pos, "expected a value before '%c'", c);
     return flow_scalar(y, out);
 }
 
@@ -562,7 +569,7 @@ static int block_scalar(struct yp *y, size_t indent, struct yaml_node *nd)
         p++;
     }
     if (!rest_blank(y, p))
-        return fail(y, -ERR_CORRUPT, p, "unexpected text after a block scalar indicator");
+        return FAIL(y, -ERR_CORRUPT, p, "unexpected text after a block scalar indicator");
     y->pos = after_line(y, p);
     size_t start = y->pos, bind = 0, text_len = 0;
     /* first pass: the extent and the block's indentation */
@@ -623,11 +630,11 @@ static int inline_value(struct yp *y, size_t indent, struct yaml_node **out)
         if (rc < 0)
             return rc;
         if (!rest_blank(y, y->pos))
-            return fail(y, -ERR_CORRUPT, y->pos, "unexpected text after a flow collection");
+            return FAIL(y, -ERR_CORRUPT, y->pos, "unexpected text after a flow collection");
         y->pos = after_line(y, y->pos);
         return 0;
     }
-    struct yaml_node *nd;
+    struct yaml_node *nd = NULL;
     NEW_NODE(y, nd, YAML_SCALAR, p);
     *out = nd;
     if (c == '"' || c == '\'') {
@@ -635,24 +642,24 @@ static int inline_value(struct yp *y, size_t indent, struct yaml_node **out)
         if (rc < 0)
             return rc;
         if (!rest_blank(y, y->pos))
-            return fail(y, -ERR_CORRUPT, y->pos, "unexpected text after a quoted scalar");
+            return FAIL(y, -ERR_CORRUPT, y->pos, "unexpected text after a quoted scalar");
         y->pos = after_line(y, y->pos);
         return 0;
     }
     if (c == '|' || c == '>')
         return block_scalar(y, indent, nd);
     if (c == '&' || c == '*' || c == '!')
-        return fail(y, -ERR_CORRUPT, p, "anchors, aliases and tags are not supported");
+        return FAIL(y, -ERR_CORRUPT, p, "anchors, aliases and tags are not supported");
     if (c == '?' || c == '-' || c == ':') {
         if (p + 1 >= y->n || y->s[p + 1] == ' ' || y->s[p + 1] == '\t' || at_eol(y, p + 1))
-            return fail(y, -ERR_CORRUPT, p, "unexpected '%c' indicator", c);
+            return FAIL(y, -ERR_CORRUPT, p, "unexpected '%c' indicator", c);
     }
     size_t e = p;
     while (!at_eol(y, e)) {
         if (y->s[e] == '#' && e > p && (y->s[e - 1] == ' ' || y->s[e - 1] == '\t'))
             break;
         if (y->s[e] == ':' && (at_eol(y, e + 1) || y->s[e + 1] == ' ' || y->s[e + 1] == '\t'))
-            return fail(y, -ERR_CORRUPT, e, "': ' inside a plain value");
+            return FAIL(y, -ERR_CORRUPT, e, "': ' inside a plain value");
         e++;
     }
     size_t end = e;
@@ -674,9 +681,9 @@ static int block_key(struct yp *y, size_t colon, struct str *key)
             return rc;
     } else {
         if (c == '&' || c == '*' || c == '!')
-            return fail(y, -ERR_CORRUPT, p, "anchors, aliases and tags are not supported");
+            return FAIL(y, -ERR_CORRUPT, p, "anchors, aliases and tags are not supported");
         if (c == '?' && (y->s[p + 1] == ' ' || at_eol(y, p + 1)))
-            return fail(y, -ERR_CORRUPT, p, "complex keys ('? ') are not supported");
+            return FAIL(y, -ERR_CORRUPT, p, "complex keys ('? ') are not supported");
         size_t end = colon;
         while (end > p && (y->s[end - 1] == ' ' || y->s[end - 1] == '\t'))
             end--;
@@ -691,7 +698,7 @@ static int block_key(struct yp *y, size_t colon, struct str *key)
 static int nested_value(struct yp *y, size_t indent, bool allow_same_seq, size_t off,
                         struct yaml_node **out)
 {
-    size_t ind, content;
+    size_t ind = 0, content = 0;
     int k = peek(y, &ind, &content);
     if (k < 0)
         return k;
@@ -699,7 +706,7 @@ static int nested_value(struct yp *y, size_t indent, bool allow_same_seq, size_t
         return block_node(y, ind, content, out);
     if (k == 1 && ind == indent && allow_same_seq && is_seq_item(y, content))
         return block_node(y, ind, content, out);
-    struct yaml_node *nd;
+    struct yaml_node *nd = NULL;
     NEW_NODE(y, nd, YAML_SCALAR, off);
     *out = nd;
     return 0;
@@ -709,19 +716,19 @@ static int block_map(struct yp *y, size_t indent, struct yaml_node **out)
 {
     struct yaml_node *nd = NULL, **tail = NULL;
     for (;;) {
-        size_t ind, content;
+        size_t ind = 0, content = 0;
         int k = peek(y, &ind, &content);
         if (k < 0)
             return k;
         if (k != 1 || ind < indent)
             break;
         if (ind > indent)
-            return fail(y, -ERR_CORRUPT, content, "unexpected indentation");
+            return FAIL(y, -ERR_CORRUPT, content, "unexpected indentation");
         if (is_seq_item(y, content))
-            return fail(y, -ERR_CORRUPT, content, "sequence item where a key was expected");
+            return FAIL(y, -ERR_CORRUPT, content, "sequence item where a key was expected");
         size_t colon = find_key_colon(y, content);
         if (!colon)
-            return fail(y, -ERR_CORRUPT, content, "expected 'key:'");
+            return FAIL(y, -ERR_CORRUPT, content, "expected 'key:'");
         if (!nd) {
             NEW_NODE(y, nd, YAML_MAP, content);
             tail = &nd->child;
@@ -732,7 +739,7 @@ static int block_map(struct yp *y, size_t indent, struct yaml_node **out)
         int rc = block_key(y, colon, &key);
         if (rc < 0)
             return rc;
-        struct yaml_node *val;
+        struct yaml_node *val = NULL;
         size_t v = skip_blanks(y, y->pos);
         if (rest_blank(y, v)) {
             y->pos = after_line(y, v);
@@ -743,6 +750,8 @@ static int block_map(struct yp *y, size_t indent, struct yaml_node **out)
         }
         if (rc < 0)
             return rc;
+        if (!val)
+            return FAIL(y, -ERR_INTERNAL, content, "no value node");
         val->key = key;
         val->line = line_of(y, content);
         *tail = val;
@@ -756,21 +765,21 @@ static int block_seq(struct yp *y, size_t indent, struct yaml_node **out)
 {
     struct yaml_node *nd = NULL, **tail = NULL;
     for (;;) {
-        size_t ind, content;
+        size_t ind = 0, content = 0;
         int k = peek(y, &ind, &content);
         if (k < 0)
             return k;
         if (k != 1 || ind < indent || (ind == indent && !is_seq_item(y, content)))
             break;
         if (ind > indent)
-            return fail(y, -ERR_CORRUPT, content, "unexpected indentation");
+            return FAIL(y, -ERR_CORRUPT, content, "unexpected indentation");
         if (!nd) {
             NEW_NODE(y, nd, YAML_SEQ, content);
             tail = &nd->child;
         }
         y->virt = false;
         size_t v = skip_blanks(y, content + 1);
-        struct yaml_node *item;
+        struct yaml_node *item = NULL;
         int rc;
         if (rest_blank(y, v)) {
             y->pos = after_line(y, v);
@@ -790,6 +799,8 @@ static int block_seq(struct yp *y, size_t indent, struct yaml_node **out)
         }
         if (rc < 0)
             return rc;
+        if (!item)
+            return FAIL(y, -ERR_INTERNAL, content, "no item node");
         *tail = item;
         tail = &item->next;
     }
@@ -824,13 +835,13 @@ int yaml_parse(struct str text, struct arena *a, struct yaml_node **docs, struct
     struct yaml_node **tail = docs;
     const char *nul = y.n ? memchr(y.s, '\0', y.n) : NULL;
     if (nul)
-        return fail(&y, -ERR_CORRUPT, (size_t)(nul - y.s), "NUL byte");
+        return FAIL(&y, -ERR_CORRUPT, (size_t)(nul - y.s), "NUL byte");
     if (y.n >= 3 && memcmp(y.s, "\xEF\xBB\xBF", 3) == 0)
         y.pos = 3;
 
     bool open = false; /* a "---" started a document that has no content yet */
     for (;;) {
-        size_t ind, content;
+        size_t ind = 0, content = 0;
         int k = peek(&y, &ind, &content);
         if (k < 0)
             return k;
@@ -842,7 +853,7 @@ int yaml_parse(struct str text, struct arena *a, struct yaml_node **docs, struct
         } else if (k == 2) {
             bool start = y.s[content] == '-';
             if (!rest_blank(&y, content + 3))
-                return fail(&y, -ERR_CORRUPT, content + 3,
+                return FAIL(&y, -ERR_CORRUPT, content + 3,
                             "content after a document marker is not supported");
             y.pos = after_line(&y, content);
             bool was_open = open;
@@ -858,13 +869,13 @@ int yaml_parse(struct str text, struct arena *a, struct yaml_node **docs, struct
             if (k < 0)
                 return k;
             if (k == 1)
-                return fail(&y, -ERR_CORRUPT, content, "bad indentation");
+                return FAIL(&y, -ERR_CORRUPT, content, "bad indentation");
             open = false;
         }
         if (!doc) {
             doc = new_node(&y, YAML_SCALAR, y.pos);
             if (!doc)
-                return fail(&y, -ERR_TOO_BIG, y.pos, "too many nodes");
+                return FAIL(&y, -ERR_TOO_BIG, y.pos, "too many nodes");
         }
         *tail = doc;
         tail = &doc->next;
