@@ -101,11 +101,29 @@ static bool prop_space(char c)
     return c == ' ' || c == '\t' || c == '\f';
 }
 
-/* The next logical line: continuation lines (a line ending in an odd number of '\') are
- * joined, escapes resolved; the result goes to arena memory. False at the end. */
+/* Length of the logical line at the start of s: up to a line break that is not escaped
+ * (a line ending in an odd number of '\\' continues on the next one). */
+static size_t prop_span(struct str s, bool comment)
+{
+    size_t i = 0;
+    while (i < s.len && s.ptr[i] != '\n' && s.ptr[i] != '\r') {
+        if (s.ptr[i] == '\\' && !comment && i + 1 < s.len) {
+            i += 2; /* the escaped byte, or the first byte of an escaped line break */
+            if (s.ptr[i - 1] == '\r' && i < s.len && s.ptr[i] == '\n')
+                i++;
+        } else {
+            i++;
+        }
+    }
+    return i;
+}
+
+/* The next logical line of a .properties text: continuation lines joined (their leading
+ * white space dropped), escapes resolved, into arena memory no longer than the line. False
+ * at the end. Comment lines are skipped. */
 static bool prop_line(struct str *cur, struct arena *a, struct str *out)
 {
-    while (cur->len) {
+    for (;;) {
         /* skip leading white space and blank lines */
         while (cur->len && (prop_space(*cur->ptr) || *cur->ptr == '\n' || *cur->ptr == '\r')) {
             cur->ptr++;
@@ -113,58 +131,35 @@ static bool prop_line(struct str *cur, struct arena *a, struct str *out)
         }
         if (!cur->len)
             return false;
-        char *buf = arena_alloc(a, cur->len + 1), *o = buf;
         bool comment = *cur->ptr == '#' || *cur->ptr == '!';
-        while (cur->len) {
-            char ch = *cur->ptr;
-            if (ch == '\n' || ch == '\r')
-                break;
-            cur->ptr++;
-            cur->len--;
-            if (ch != '\\' || comment) {
+        size_t n = prop_span(*cur, comment);
+        struct str line = str_make(cur->ptr, n);
+        cur->ptr += n;
+        cur->len -= n;
+        if (comment)
+            continue;
+        char *buf = arena_alloc(a, n + 1), *o = buf;
+        for (size_t i = 0; i < line.len;) {
+            char ch = line.ptr[i++];
+            if (ch != '\\' || i == line.len) {
                 *o++ = ch;
                 continue;
             }
-            if (!cur->len)
-                break;
-            char e = *cur->ptr++;
-            cur->len--;
-            if (e == '\n' || e == '\r') { /* continuation: skip the newline and indent */
-                if (e == '\r' && cur->len && *cur->ptr == '\n') {
-                    cur->ptr++;
-                    cur->len--;
-                }
-                while (cur->len && prop_space(*cur->ptr)) {
-                    cur->ptr++;
-                    cur->len--;
-                }
+            char e = line.ptr[i++];
+            if (e == '\n' || e == '\r') { /* continuation: skip the break and the indent */
+                if (e == '\r' && i < line.len && line.ptr[i] == '\n')
+                    i++;
+                while (i < line.len && prop_space(line.ptr[i]))
+                    i++;
                 continue;
             }
-            switch (e) {
-            case 't':
-                *o++ = '\t';
-                break;
-            case 'n':
-                *o++ = '\n';
-                break;
-            case 'r':
-                *o++ = '\r';
-                break;
-            case 'f':
-                *o++ = '\f';
-                break;
-            default: /* \uXXXX is not decoded (Maven writes ASCII); "\=" is "=" */
-                *o++ = e;
-                break;
-            }
+            /* \uXXXX is not decoded (Maven writes ASCII); "\=" is "=" */
+            *o++ = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 'f' ? '\f' : e;
         }
-        if (comment)
-            continue;
         *o = '\0';
         *out = str_make(buf, (size_t)(o - buf));
         return true;
     }
-    return false;
 }
 
 struct props {
@@ -203,31 +198,51 @@ struct manifest {
     struct str impl_version, bundle_version, spec_version, vendor_id, symbolic_name, module_name;
 };
 
+/* A header value that may go on over continuation lines ("\n " or "\r\n "): joined once,
+ * when the header is complete. */
+static struct str manifest_value(struct str raw, struct arena *a)
+{
+    if (!memchr(raw.ptr, '\n', raw.len))
+        return raw;
+    char *buf = arena_alloc(a, raw.len + 1), *o = buf;
+    for (size_t i = 0; i < raw.len; i++) {
+        if (raw.ptr[i] == '\r' && i + 1 < raw.len && raw.ptr[i + 1] == '\n')
+            continue;
+        if (raw.ptr[i] == '\n') {
+            i++; /* and the space that marks the continuation */
+            continue;
+        }
+        *o++ = raw.ptr[i];
+    }
+    *o = '\0';
+    return str_make(buf, (size_t)(o - buf));
+}
+
 static void parse_manifest(struct str text, struct arena *a, struct manifest *m)
 {
     memset(m, 0, sizeof(*m));
     struct str cur = text, line;
     struct str *target = NULL;
-    while (str_next_line(&cur, &line)) {
-        if (line.len && line.ptr[line.len - 1] == '\r')
+    const char *vstart = NULL, *vend = NULL; /* the raw value of *target, continuations too */
+    for (;;) {
+        bool more = str_next_line(&cur, &line);
+        if (more && line.len && line.ptr[line.len - 1] == '\r')
             line.len--;
-        if (line.len == 0)
-            break;                /* end of the main section */
-        if (line.ptr[0] == ' ') { /* continuation of the previous value */
-            if (target && target->len) {
-                char *j = arena_alloc(a, target->len + line.len);
-                memcpy(j, target->ptr, target->len);
-                memcpy(j + target->len, line.ptr + 1, line.len - 1);
-                *target = str_make(j, target->len + line.len - 1);
-            }
+        if (more && line.len && line.ptr[0] == ' ') { /* continuation of the previous value */
+            if (target)
+                vend = line.ptr + line.len;
             continue;
         }
-        target = NULL;
+        if (target) {
+            *target = str_trim(manifest_value(str_make(vstart, (size_t)(vend - vstart)), a));
+            target = NULL;
+        }
+        if (!more || line.len == 0)
+            break; /* the end of the main section */
         long colon = str_chr(line, ':');
         if (colon <= 0)
             continue;
         struct str key = str_make(line.ptr, (size_t)colon);
-        struct str val = str_trim(str_make(line.ptr + colon + 1, line.len - (size_t)colon - 1));
         static const struct {
             const char *name;
             size_t off;
@@ -242,13 +257,11 @@ static void parse_manifest(struct str text, struct arena *a, struct manifest *m)
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
             if (key.len == strlen(keys[i].name) && strncasecmp(key.ptr, keys[i].name, key.len) == 0)
                 target = (struct str *)((char *)m + keys[i].off);
-        if (target)
-            *target = val;
+        if (target) {
+            vstart = line.ptr + colon + 1;
+            vend = line.ptr + line.len;
+        }
     }
-    /* values can end in white space once continuations are joined */
-    m->impl_version = str_trim(m->impl_version);
-    m->bundle_version = str_trim(m->bundle_version);
-    m->spec_version = str_trim(m->spec_version);
 }
 
 /* [A-Za-z0-9_.-]+ : a plausible groupId or version token */

@@ -600,7 +600,9 @@ TEST(lang_jvm_jar_synthetic)
     check_jar("vendor-id-2.3.jar");
     check_jar("osgi-lib.jar");
     check_jar("modular-1.0.jar");
-    check_jar("noversion.jar"); /* nothing to report */
+    check_jar("noversion.jar");  /* nothing to report */
+    check_jar("continued.jar");  /* values over continuation lines, one of 12,000 lines */
+    check_jar("long-props.jar"); /* 16,000 logical lines, escaped line breaks */
     log_set_level(saved);
 }
 

@@ -15,7 +15,8 @@ Real jars come from the polyglot:bookworm test image (OCI layout in VIGIL_IMAGES
 Synthetic ones (made here): shaded.jar (several pom.properties, a duplicate, one without a
 version), shop.ear (lib/ jar and a war with WEB-INF/lib), deep.jar (nested 6 levels),
 bomb.jar (a member that claims 3.75 GiB, one of 2 MiB of zeros at a ratio of ~1000, and a
-good one), broken-nested.jar (nested members that are garbage, truncated or fail their CRC),
+good one), continued.jar and long-props.jar (manifest continuation lines, a long
+pom.properties with escaped line breaks), broken-nested.jar (nested members that are garbage, truncated or fail their CRC),
 manifest-only jars for the groupId rules.
 
 expected.txt lists, per fixture, the packages jar_parse must report (TAB-separated: fixture,
@@ -82,14 +83,26 @@ def pom(g, a, v):
 # ---- the reference reading (independent of vigil) -------------------------------------------
 
 def properties(text):
-    props = {}
-    for line in text.splitlines():
-        s = line.strip()
-        if not s or s[0] in "#!":
+    """java.util.Properties as documented: logical lines (an odd number of trailing
+    backslashes continues a line, the next line's leading white space dropped; comment lines
+    do not continue), key up to '=', ':' or white space, escapes resolved."""
+    props, logical, cont = {}, None, False
+    for phys in re.split(r"\r\n|\r|\n", text):
+        s = phys.lstrip(" \t\f")
+        if not cont:
+            if not s or s[0] in "#!":
+                continue
+            logical = ""
+        trail = len(s) - len(s.rstrip("\\"))
+        cont = trail % 2 == 1
+        logical += s[:-1] if cont else s
+        if cont:
             continue
-        m = re.match(r"([^=:\s]+)\s*[=:\s]?\s*(.*)$", s)
-        if m:
-            props[m.group(1)] = m.group(2).strip()
+        m = re.match(r"((?:[^=:\s\\]|\\.)*)\s*[=:]?\s*(.*)$", logical, re.S)
+        key, val = m.group(1), m.group(2)
+        val = re.sub(r"\\(.)", lambda x: {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(
+            x.group(1), x.group(1)), val)
+        props[key] = val.strip()
     return props
 
 
@@ -278,6 +291,16 @@ def synthetic_fixtures():
         "Automatic-Module-Name: org.example.mod", "Specification-Version: 1.0.2",
         "Implementation-Title: continued", " title"]))])
     out["noversion.jar"] = zip_bytes([("META-INF/MANIFEST.MF", mf(["Created-By: hand"]))])
+    # values over continuation lines, and a long one (12,000 lines: joined in linear time)
+    out["continued.jar"] = zip_bytes([("META-INF/MANIFEST.MF", mf(
+        ["X-Long: " + "\r\n ".join(["x" * 69] * 12000),
+         "Bundle-SymbolicName: org.example.conti", " nued;singleton:=true",
+         "Implementation-Version: 7.0.", " 1-SNAPSHOT"]))])
+    # a pom.properties of ~0.3 MiB of comments and continued lines before the real keys
+    junk = "".join("# comment %d \\\nkey%d = va\\\n   lue\n" % (i, i) for i in range(8000))
+    out["long-props.jar"] = zip_bytes([("META-INF/maven/org.example/long-props/pom.properties",
+                                        (junk + "version=\\\n  2.5.0\ngroupId = org.example\n"
+                                         "artifactId:long-props\n").encode())])
     return out
 
 
