@@ -17,7 +17,8 @@
  *  1. Every META-INF/maven/<g>/<a>/pom.properties is a package "groupId:artifactId" at
  *     `version` (groupId/artifactId from the file, else from the path; entries without a
  *     version, or with an unresolved "${...}", are skipped). Shaded jars carry several: each
- *     is reported. The same (name, version) twice in one archive is reported once.
+ *     is reported. The same (name, version) twice in one archive is reported once. At most
+ *     JAR_MAX_POMS per archive are read.
  *  2. An archive with no pom.properties gives at most one package from META-INF/MANIFEST.MF:
  *     version = Implementation-Version, else Bundle-Version, else Specification-Version
  *     (spec versions describe an API, not the artifact: last resort); artifactId = the file
@@ -40,6 +41,7 @@
 #define JAR_MAX_DEPTH    4            /* nested archive levels read below the file itself */
 #define JAR_MAX_ARCHIVES 10000u       /* nested archives opened per file */
 #define JAR_MAX_PKGS     100000u      /* packages per file */
+#define JAR_MAX_POMS     4096u        /* pom.properties read per archive (an uber-jar: ~100) */
 #define JAR_MAX_TEXT     (1u << 20)   /* pom.properties, MANIFEST.MF */
 #define JAR_MAX_NESTED   (256u << 20) /* one nested archive, uncompressed */
 #define JAR_BUDGET       (1ull << 30) /* bytes extracted (or CRC-checked) per file, in all */
@@ -407,12 +409,20 @@ static int read_archive(struct jar_ctx *c, struct str data, const char *db_path,
     const struct zip first = z;
     size_t n_archive = c->out->items.n;
     bool have_pom = false, have_manifest = false;
+    unsigned poms = 0;
     struct zip_entry e, mf_entry;
     struct diag md;
     /* pass 1: this archive's own metadata */
     while ((rc = zip_next(&z, &e, d)) > 0) {
         struct str g, a;
         if (is_pom_properties(e.name, &g, &a)) {
+            /* the per-archive duplicate check is quadratic: bound it */
+            if (++poms > JAR_MAX_POMS) {
+                if (poms == JAR_MAX_POMS + 1)
+                    log_warn("pkgdb", "%s: more than %u pom.properties, the rest skipped", db_path,
+                             JAR_MAX_POMS);
+                continue;
+            }
             struct zip_data zd;
             if (extract(c, &z, &e, JAR_MAX_TEXT, &zd, &md) < 0) {
                 warn_member(db_path, e.name, &md);
