@@ -329,7 +329,7 @@ static int pointer_string(const struct elf_file *e, struct str hdr, unsigned ptr
                           unsigned which, const char *path, const char *what, struct str *out,
                           struct diag *d)
 {
-    const unsigned char *p = (const unsigned char *)hdr.ptr + 16 + which * ptr_size;
+    const unsigned char *p = (const unsigned char *)hdr.ptr + 16 + (size_t)which * ptr_size;
     size_t off = file_off(e->data, (const char *)p);
     uint64_t saddr = elf_uint(p, ptr_size, be);
     struct str sh;
@@ -371,13 +371,13 @@ int go_parse_binary(struct str data, const char *path, struct arena *a, struct p
     if (rc < 0)
         return diag_set(d, rc, inner.offset, "%s: %s", path, inner.msg);
 
-    struct str r;
+    struct str r = STR_NULL;
     rc = locate(&e, path, &r, d);
-    if (rc <= 0)
-        return rc;
+    if (rc <= 0 || r.len < GO_HDR_SIZE)
+        return rc < 0 ? rc : 0;
     size_t hoff = file_off(data, r.ptr);
     unsigned ptr_size = (unsigned char)r.ptr[14], flags = (unsigned char)r.ptr[15];
-    struct str vers, mod;
+    struct str vers = STR_NULL, mod = STR_NULL;
     if (flags & GO_FLAG_INLINE) {
         struct str cur = str_make(r.ptr + GO_HDR_SIZE, r.len - GO_HDR_SIZE);
         rc = inline_string(&cur, data, path, "version", &vers, d);
@@ -404,13 +404,14 @@ int go_parse_binary(struct str data, const char *path, struct arena *a, struct p
     const char *dpath = arena_strdup(a, path);
     if (mod.len) {
         size_t moff = file_off(data, mod.ptr);
-        if (mod.len < 2 * GO_SENTINEL_LEN + 1 || memcmp(mod.ptr, MOD_START, GO_SENTINEL_LEN) != 0 ||
+        if (mod.len < (size_t)2 * GO_SENTINEL_LEN + 1 ||
+            memcmp(mod.ptr, MOD_START, GO_SENTINEL_LEN) != 0 ||
             memcmp(mod.ptr + mod.len - GO_SENTINEL_LEN, MOD_END, GO_SENTINEL_LEN) != 0)
             return diag_set(d, -ERR_CORRUPT, moff,
                             "%s: Go module info at offset %zu (%zu bytes) lacks its 16-byte "
                             "start/end markers",
                             path, moff, mod.len);
-        struct str mi = str_make(mod.ptr + GO_SENTINEL_LEN, mod.len - 2 * GO_SENTINEL_LEN);
+        struct str mi = str_make(mod.ptr + GO_SENTINEL_LEN, mod.len - (size_t)2 * GO_SENTINEL_LEN);
         size_t where;
         if (pkgdb_has_nul(mi, &where))
             return diag_set(d, -ERR_CORRUPT, moff + GO_SENTINEL_LEN + where,

@@ -627,8 +627,8 @@ int rust_parse_auditable(struct str data, const char *path, struct arena *a, str
     if (rc < 0)
         return diag_set(d, rc, inner.offset, "%s: %s", path, inner.msg);
     size_t off = (size_t)s.offset;
-    char *json;
-    size_t json_len;
+    char *json = NULL;
+    size_t json_len = 0;
     rc = inflate_all(z, &json, &json_len, path, off, d);
     if (rc < 0)
         return rc;
