@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Go inventories: the build info the Go linker writes into every executable (toolchain
  * version and module list, both the Go 1.18+ inline form and the older pointer form), and
- * go.mod require/replace directives. */
+ * go.mod require/replace directives.
+ *
+ * What is reported: the main module unless its version is "(devel)" (a build from a
+ * checkout); every dep under its replacement's path and version when it is replaced; a dep
+ * replaced by a local directory (no version, or "(devel)") not at all, since the code is not
+ * the published module's; the toolchain as "stdlib" with the version spelled as the Go
+ * vulnerability database spells stdlib ranges ("go1.19.8" -> "1.19.8", "go1.21rc2" ->
+ * "1.21.0-rc.2"), nothing for a "devel" toolchain. Module versions keep their "v"
+ * (gomod_vercmp equates "v1.2.3" and OSV's "1.2.3"). go.mod's "go" and "toolchain" lines are
+ * not reported: they name a minimum, not the toolchain a binary was built with. */
 #include <stdio.h>
 #include <string.h>
 
