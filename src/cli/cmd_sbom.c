@@ -19,6 +19,8 @@ static void sbom_usage(FILE *f)
             "\n"
             "options:\n"
             "  -f, --format FORMAT   table (default on a terminal), json, cyclonedx\n"
+            "  --scanners LIST       os (OS packages only) or os,lang (the default: also\n"
+            "                        language packages)\n"
             "  -q, --quiet           do not print warnings\n"
             "  -v, --verbose         log progress to stderr\n"
             "\n%s",
@@ -43,6 +45,21 @@ int cmd_sbom(int argc, char **argv)
             sbom_usage(stdout);
             status = 0;
             goto out;
+        } else if (strcmp(a, "--scanners") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vigil sbom: option '--scanners' needs a value\n");
+                goto out;
+            }
+            const char *v = argv[++i];
+            if (strcmp(v, "os") == 0) {
+                c.inv.no_lang = true;
+            } else if (strcmp(v, "os,lang") == 0 || strcmp(v, "lang,os") == 0) {
+                c.inv.no_lang = false;
+            } else {
+                fprintf(stderr, "vigil sbom: --scanners '%s': want os or os,lang (the default)\n",
+                        v);
+                goto out;
+            }
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
