@@ -20,6 +20,7 @@
 #include "pkgdb/lang.h"
 #include "test.h"
 #include "version/version.h"
+#include "vtable.h"
 
 typedef int (*vercmp_fn)(struct str a, struct str b);
 
@@ -561,150 +562,10 @@ TEST(go_binary_real_image)
 
 /* ---- oracle tables --------------------------------------------------------------------------- */
 
-struct vpair {
-    struct str a, b;
-    int expect, line;
-};
-
-struct vtable {
-    char *text;
-    struct vpair *pairs;
-    size_t n, cap;
-};
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Undo the table escapes in place (the result is never longer). */
-static struct str unescape(char *p, size_t n)
-{
-    char *o = p, *s = p, *e = p + n;
-    while (s < e) {
-        if (*s != '\\' || s + 1 >= e) {
-            *o++ = *s++;
-            continue;
-        }
-        char c = s[1];
-        if (c == 'x' && s + 3 < e && hexval(s[2]) >= 0 && hexval(s[3]) >= 0) {
-            *o++ = (char)(hexval(s[2]) * 16 + hexval(s[3]));
-            s += 4;
-            continue;
-        }
-        *o++ = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
-        s += 2;
-    }
-    return str_make(p, (size_t)(o - p));
-}
-
-static void table_load(struct vtable *t, const char *eco)
-{
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof(path), "%s/versions/%s.txt", test_data_dir(), eco);
-    memset(t, 0, sizeof(*t));
-    t->text = slurp(path, &len);
-    if (!t->text)
-        test_fail(__FILE__, __LINE__, "cannot read '%s'", path);
-    char *p = t->text, *end = t->text + len;
-    int line = 0;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *le = nl ? nl : end;
-        line++;
-        if (le > p && *p != '#') {
-            char *t1 = memchr(p, '\t', (size_t)(le - p));
-            char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(le - t1 - 1)) : NULL;
-            if (!t2)
-                test_fail(__FILE__, __LINE__, "%s:%d: not A<TAB>B<TAB>R", path, line);
-            struct vpair vp = { .line = line };
-            vp.a = unescape(p, (size_t)(t1 - p));
-            vp.b = unescape(t1 + 1, (size_t)(t2 - t1 - 1));
-            vp.expect = t2[1] == '-' ? -1 : (t2[1] == '0' ? 0 : 1);
-            if (t->n == t->cap)
-                t->pairs =
-                    xreallocarray(t->pairs, t->cap = t->cap ? t->cap * 2 : 1024, sizeof(*t->pairs));
-            t->pairs[t->n++] = vp;
-        }
-        p = le + 1;
-    }
-}
-
-static void table_check(const char *eco, vercmp_fn cmp, size_t min_pairs)
-{
-    struct vtable t;
-    table_load(&t, eco);
-    ASSERT_TRUE(t.n >= min_pairs);
-    size_t bad = 0, lt = 0, eq = 0, gt = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        const struct vpair *vp = &t.pairs[i];
-        int ab = sgn(cmp(vp->a, vp->b)), ba = sgn(cmp(vp->b, vp->a));
-        if (ab != vp->expect || ba != -vp->expect) {
-            if (bad < 10)
-                fprintf(stderr, "%s.txt:%d: '%.*s' vs '%.*s': oracle %d, got %d (reverse %d)\n",
-                        eco, vp->line, STR_FMT(vp->a), STR_FMT(vp->b), vp->expect, ab, ba);
-            bad++;
-        }
-        lt += vp->expect < 0;
-        eq += vp->expect == 0;
-        gt += vp->expect > 0;
-    }
-    fprintf(stderr, "%s: %zu pairs (%zu <, %zu =, %zu >), %zu mismatches\n", eco, t.n, lt, eq, gt,
-            bad);
-    free(t.pairs);
-    free(t.text);
-    ASSERT_EQ(bad, 0);
-    ASSERT_TRUE(lt > 100 && eq > 100 && gt > 100);
-}
-
-static vercmp_fn sort_cmp;
-
-static int sort_thunk(const void *x, const void *y)
-{
-    return sort_cmp(*(const struct str *)x, *(const struct str *)y);
-}
-
-/* Sort all versions of a table; an intransitive order leaves neighbours out of order. */
-static void table_sort_check(const char *eco, vercmp_fn cmp)
-{
-    struct vtable t;
-    table_load(&t, eco);
-    size_t n = 2 * t.n, bad = 0;
-    struct str *v = xreallocarray(NULL, n, sizeof(*v));
-    for (size_t i = 0; i < t.n; i++) {
-        v[2 * i] = t.pairs[i].a;
-        v[2 * i + 1] = t.pairs[i].b;
-    }
-    sort_cmp = cmp;
-    qsort(v, n, sizeof(*v), sort_thunk);
-    for (size_t i = 0; i + 1 < n; i++)
-        bad += cmp(v[i], v[i + 1]) > 0;
-    uint64_t x = 0x9E3779B97F4A7C15u;
-    for (int k = 0; k < 100000; k++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        size_t i = (size_t)(x % n), j = (size_t)((x >> 32) % n);
-        if (i < j && cmp(v[i], v[j]) > 0)
-            bad++;
-    }
-    free(v);
-    free(t.pairs);
-    free(t.text);
-    ASSERT_EQ(bad, 0);
-}
-
 TEST(version_gomod_table)
 {
-    table_check("gomod", gomod_vercmp, 10000);
-    table_sort_check("gomod", gomod_vercmp);
+    vtable_check("gomod", gomod_vercmp, 10000, 100);
+    vtable_sort_check("gomod", gomod_vercmp, false);
 }
 
 TEST(version_gomod_cases)
@@ -727,8 +588,8 @@ TEST(version_gomod_cases)
 
 TEST(version_cargo_table)
 {
-    table_check("cargo", cargo_vercmp, 10000);
-    table_sort_check("cargo", cargo_vercmp);
+    vtable_check("cargo", cargo_vercmp, 10000, 100);
+    vtable_sort_check("cargo", cargo_vercmp, false);
 }
 
 TEST(version_cargo_cases)
@@ -754,8 +615,8 @@ TEST(version_cargo_cases)
 
 TEST(version_nuget_table)
 {
-    table_check("nuget", nuget_vercmp, 10000);
-    table_sort_check("nuget", nuget_vercmp);
+    vtable_check("nuget", nuget_vercmp, 10000, 100);
+    vtable_sort_check("nuget", nuget_vercmp, false);
 }
 
 TEST(version_nuget_cases)

@@ -18,6 +18,7 @@
 #include "pkgdb/pkg.h"
 #include "test.h"
 #include "version/version.h"
+#include "vtable.h"
 
 static int sgn(int v)
 {
@@ -50,187 +51,27 @@ static char *slurp(const char *path, size_t *len)
     return p;
 }
 
-/* ---- the oracle table ------------------------------------------------------------------ */
-
-struct vpair {
-    struct str a, b;
-    int expect;
-    int line;
-};
-
-struct vtable {
-    char *text; /* file contents, unescaped in place */
-    struct vpair *pairs;
-    size_t n, cap;
-};
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Unescape [p, end) into dst (never longer than the source); false on a bad escape. */
-static bool unescape(const char *p, const char *end, char *dst, size_t *outlen)
-{
-    size_t n = 0;
-    while (p < end) {
-        if (*p != '\\') {
-            dst[n++] = *p++;
-            continue;
-        }
-        if (end - p < 2)
-            return false;
-        char c = p[1];
-        if (c == 'x') {
-            if (end - p < 4 || hexval(p[2]) < 0 || hexval(p[3]) < 0)
-                return false;
-            dst[n++] = (char)(hexval(p[2]) * 16 + hexval(p[3]));
-            p += 4;
-            continue;
-        }
-        if (c == '\\')
-            dst[n++] = '\\';
-        else if (c == 't')
-            dst[n++] = '\t';
-        else if (c == 'n')
-            dst[n++] = '\n';
-        else if (c == 'r')
-            dst[n++] = '\r';
-        else
-            return false;
-        p += 2;
-    }
-    *outlen = n;
-    return true;
-}
-
-static void table_load(struct vtable *t, const char *eco)
-{
-    char path[512];
-    size_t size;
-    snprintf(path, sizeof(path), "%s/versions/%s.txt", test_data_dir(), eco);
-    t->text = slurp(path, &size);
-    if (!t->text)
-        test_fail(__FILE__, __LINE__, "cannot read '%s'", path);
-    t->pairs = NULL;
-    t->n = t->cap = 0;
-
-    char *p = t->text, *end = t->text + size;
-    int line = 0;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *le = nl ? nl : end;
-        line++;
-        if (le > p && *p != '#') {
-            char *t1 = memchr(p, '\t', (size_t)(le - p));
-            char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(le - t1 - 1)) : NULL;
-            if (!t2)
-                test_fail(__FILE__, __LINE__, "%s:%d: expected 3 TAB-separated fields", path, line);
-            struct vpair vp = { .line = line };
-            size_t la, lb;
-            if (!unescape(p, t1, p, &la) || !unescape(t1 + 1, t2, t1 + 1, &lb))
-                test_fail(__FILE__, __LINE__, "%s:%d: bad escape", path, line);
-            vp.a = str_make(p, la);
-            vp.b = str_make(t1 + 1, lb);
-            struct str r = str_make(t2 + 1, (size_t)(le - t2 - 1));
-            if (str_eq_cstr(r, "-1"))
-                vp.expect = -1;
-            else if (str_eq_cstr(r, "0"))
-                vp.expect = 0;
-            else if (str_eq_cstr(r, "1"))
-                vp.expect = 1;
-            else
-                test_fail(__FILE__, __LINE__, "%s:%d: bad result field", path, line);
-            if (t->n == t->cap) {
-                t->cap = t->cap ? t->cap * 2 : 1024;
-                t->pairs = xreallocarray(t->pairs, t->cap, sizeof(*t->pairs));
-            }
-            t->pairs[t->n++] = vp;
-        }
-        p = le + 1;
-    }
-}
-
-static void table_free(struct vtable *t)
-{
-    free(t->pairs);
-    free(t->text);
-}
+/* ---- the oracle table (tests/unit/vtable.c) --------------------------------------------- */
 
 TEST(version_npm_table)
 {
+    vtable_check("npm", npm_vercmp, 10000, 100);
+    /* the oracle accepted every version of the table, so npm_version_check must too */
     struct vtable t;
-    table_load(&t, "npm");
-    ASSERT_TRUE(t.n >= 10000);
-    size_t bad = 0, lt = 0, eq = 0, gt = 0, invalid = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        const struct vpair *vp = &t.pairs[i];
-        int ab = sgn(npm_vercmp(vp->a, vp->b));
-        int ba = sgn(npm_vercmp(vp->b, vp->a));
-        if (ab != vp->expect || ba != -vp->expect) {
-            if (bad < 10)
-                fprintf(stderr, "npm.txt:%d: '%.*s' vs '%.*s': oracle %d, got %d (reverse %d)\n",
-                        vp->line, STR_FMT(vp->a), STR_FMT(vp->b), vp->expect, ab, ba);
-            bad++;
-        }
-        /* the oracle accepted both, so both are valid for us too */
-        invalid += npm_version_check(vp->a, NULL) != 0;
-        invalid += npm_version_check(vp->b, NULL) != 0;
-        lt += vp->expect < 0;
-        eq += vp->expect == 0;
-        gt += vp->expect > 0;
-    }
-    fprintf(stderr, "npm: %zu pairs (%zu <, %zu =, %zu >), %zu mismatches\n", t.n, lt, eq, gt, bad);
-    table_free(&t);
-    ASSERT_EQ(bad, 0);
+    vtable_load(&t, "npm", false);
+    size_t invalid = 0;
+    for (size_t i = 0; i < t.n; i++)
+        invalid += (npm_version_check(t.pairs[i].a, NULL) != 0) +
+                   (npm_version_check(t.pairs[i].b, NULL) != 0);
+    vtable_free(&t);
     ASSERT_EQ(invalid, 0);
-    ASSERT_TRUE(lt > 100 && eq > 100 && gt > 100);
-}
-
-static int sort_thunk(const void *x, const void *y)
-{
-    return npm_vercmp(*(const struct str *)x, *(const struct str *)y);
 }
 
 /* Sorting every version of the table leaves no pair out of order (an intransitive
  * comparator would). */
 TEST(version_npm_table_sorts)
 {
-    struct vtable t;
-    table_load(&t, "npm");
-    ASSERT_TRUE(t.n >= 10000);
-    size_t n = t.n * 2;
-    struct str *v = xreallocarray(NULL, n, sizeof(*v));
-    for (size_t i = 0; i < t.n; i++) {
-        v[2 * i] = t.pairs[i].a;
-        v[2 * i + 1] = t.pairs[i].b;
-    }
-    qsort(v, n, sizeof(*v), sort_thunk);
-    size_t bad = 0;
-    for (size_t i = 0; i + 1 < n; i++)
-        bad += npm_vercmp(v[i], v[i + 1]) > 0;
-    uint64_t x = 0x9E3779B97F4A7C15u;
-    for (int k = 0; k < 200000; k++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        size_t i = (size_t)(x % n), j = (size_t)((x >> 32) % n);
-        if (i > j) {
-            size_t tmp = i;
-            i = j;
-            j = tmp;
-        }
-        bad += npm_vercmp(v[i], v[j]) > 0;
-    }
-    free(v);
-    table_free(&t);
-    ASSERT_EQ(bad, 0);
+    vtable_sort_check("npm", npm_vercmp, false);
 }
 
 /* ---- hand-written cases ---------------------------------------------------------------- */

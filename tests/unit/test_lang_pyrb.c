@@ -17,6 +17,7 @@
 #include "pkgdb/toml.h"
 #include "test.h"
 #include "version/version.h"
+#include "vtable.h"
 
 typedef int (*pyrb_cmp_fn)(struct str a, struct str b);
 
@@ -26,62 +27,6 @@ static int sgn(int v)
 }
 
 /* ---- oracle tables ------------------------------------------------------------------------ */
-
-struct pyrb_pair {
-    struct str a, b;
-    int expect;
-    int line;
-};
-
-struct pyrb_table {
-    char *text;
-    struct pyrb_pair *v;
-    size_t n, cap;
-};
-
-static int pyrb_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Unescape a field in place (\\ \t \n \r \xHH); the length goes to *n. */
-static bool pyrb_unescape(char *p, char *end, size_t *n)
-{
-    char *o = p, *start = p;
-    while (p < end) {
-        if (*p != '\\') {
-            *o++ = *p++;
-            continue;
-        }
-        if (end - p < 2)
-            return false;
-        char c = p[1];
-        if (c == 'x') {
-            if (end - p < 4 || pyrb_hex(p[2]) < 0 || pyrb_hex(p[3]) < 0)
-                return false;
-            *o++ = (char)(pyrb_hex(p[2]) * 16 + pyrb_hex(p[3]));
-            p += 4;
-            continue;
-        }
-        if (c == '\\')
-            *o++ = '\\';
-        else if (c == 't')
-            *o++ = '\t';
-        else if (c == 'n')
-            *o++ = '\n';
-        else if (c == 'r')
-            *o++ = '\r';
-        else
-            return false;
-        p += 2;
-    }
-    *n = (size_t)(o - start);
-    return true;
-}
 
 static char *pyrb_slurp(const char *path, size_t *len)
 {
@@ -107,131 +52,24 @@ static char *pyrb_slurp(const char *path, size_t *len)
     return buf;
 }
 
-static void pyrb_table_load(struct pyrb_table *t, const char *eco)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/versions/%s.txt", test_data_dir(), eco);
-    size_t size;
-    t->text = pyrb_slurp(path, &size);
-    t->v = NULL;
-    t->n = t->cap = 0;
-    char *p = t->text, *end = t->text + size;
-    for (int line = 1; p < end; line++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *le = nl ? nl : end;
-        if (le > p && *p != '#') {
-            char *t1 = memchr(p, '\t', (size_t)(le - p));
-            char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(le - t1 - 1)) : NULL;
-            size_t la, lb;
-            if (!t2 || !pyrb_unescape(p, t1, &la) || !pyrb_unescape(t1 + 1, t2, &lb))
-                test_fail(__FILE__, __LINE__, "%s:%d: bad line", path, line);
-            struct str r = str_make(t2 + 1, (size_t)(le - t2 - 1));
-            int want = str_eq_cstr(r, "-1") ? -1 : str_eq_cstr(r, "1") ? 1 : 0;
-            if (!want && !str_eq_cstr(r, "0"))
-                test_fail(__FILE__, __LINE__, "%s:%d: bad result field", path, line);
-            if (t->n == t->cap) {
-                t->cap = t->cap ? t->cap * 2 : 1024;
-                t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
-            }
-            t->v[t->n++] = (struct pyrb_pair){ str_make(p, la), str_make(t1 + 1, lb), want, line };
-        }
-        p = le + 1;
-    }
-}
-
-static void pyrb_table_free(struct pyrb_table *t)
-{
-    free(t->v);
-    free(t->text);
-}
-
-static void pyrb_table_check(const char *eco, pyrb_cmp_fn cmp, size_t min_pairs)
-{
-    struct pyrb_table t;
-    pyrb_table_load(&t, eco);
-    size_t bad = 0, lt = 0, eq = 0, gt = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        const struct pyrb_pair *vp = &t.v[i];
-        int ab = sgn(cmp(vp->a, vp->b)), ba = sgn(cmp(vp->b, vp->a));
-        if (ab != vp->expect || ba != -vp->expect) {
-            if (bad < 10)
-                fprintf(stderr, "%s.txt:%d: '%.*s' vs '%.*s': oracle %d, got %d (reverse %d)\n",
-                        eco, vp->line, STR_FMT(vp->a), STR_FMT(vp->b), vp->expect, ab, ba);
-            bad++;
-        }
-        lt += vp->expect < 0;
-        eq += vp->expect == 0;
-        gt += vp->expect > 0;
-    }
-    fprintf(stderr, "%s: %zu pairs (%zu <, %zu =, %zu >), %zu mismatches\n", eco, t.n, lt, eq, gt,
-            bad);
-    size_t n = t.n;
-    pyrb_table_free(&t);
-    ASSERT_EQ(bad, 0);
-    ASSERT_TRUE(n >= min_pairs);
-    ASSERT_TRUE(lt > 100 && eq > 100 && gt > 100);
-}
-
-static pyrb_cmp_fn pyrb_sort_fn;
-
-static int pyrb_sort_thunk(const void *x, const void *y)
-{
-    return pyrb_sort_fn(*(const struct str *)x, *(const struct str *)y);
-}
-
-/* Sort every version of a table; an intransitive order leaves neighbours or random later
- * elements out of order. */
-static void pyrb_table_sort_check(const char *eco, pyrb_cmp_fn cmp)
-{
-    struct pyrb_table t;
-    pyrb_table_load(&t, eco);
-    size_t n = t.n * 2;
-    struct str *v = xreallocarray(NULL, n, sizeof(*v));
-    for (size_t i = 0; i < t.n; i++) {
-        v[2 * i] = t.v[i].a;
-        v[2 * i + 1] = t.v[i].b;
-    }
-    pyrb_sort_fn = cmp;
-    qsort(v, n, sizeof(*v), pyrb_sort_thunk);
-    size_t bad = 0;
-    for (size_t i = 0; i + 1 < n; i++)
-        bad += cmp(v[i], v[i + 1]) > 0;
-    uint64_t x = 0x2545F4914F6CDD1Du;
-    for (int k = 0; k < 200000; k++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        size_t i = (size_t)(x % n), j = (size_t)((x >> 32) % n);
-        if (i > j) {
-            size_t tmp = i;
-            i = j;
-            j = tmp;
-        }
-        bad += cmp(v[i], v[j]) > 0;
-    }
-    free(v);
-    pyrb_table_free(&t);
-    ASSERT_EQ(bad, 0);
-}
-
 TEST(lang_pep440_table)
 {
-    pyrb_table_check("pep440", pep440_vercmp, 10000);
+    vtable_check("pep440", pep440_vercmp, 10000, 0);
 }
 
 TEST(lang_pep440_table_sorts)
 {
-    pyrb_table_sort_check("pep440", pep440_vercmp);
+    vtable_sort_check("pep440", pep440_vercmp, false);
 }
 
 TEST(lang_gem_table)
 {
-    pyrb_table_check("gem", gem_vercmp, 10000);
+    vtable_check("gem", gem_vercmp, 10000, 0);
 }
 
 TEST(lang_gem_table_sorts)
 {
-    pyrb_table_sort_check("gem", gem_vercmp);
+    vtable_sort_check("gem", gem_vercmp, false);
 }
 
 /* ---- hand-written comparator cases ------------------------------------------------------- */

@@ -11,247 +11,43 @@
 #include "base/xalloc.h"
 #include "test.h"
 #include "version/version.h"
-
-typedef int (*vercmp_fn)(struct str a, struct str b);
+#include "vtable.h"
 
 static int sgn(int v)
 {
     return (v > 0) - (v < 0);
 }
 
-/* ---- oracle tables ------------------------------------------------------------------- */
-
-struct vpair {
-    struct str a, b;
-    int expect;
-    int line;
-};
-
-struct vtable {
-    char *text; /* file contents, unescaped in place */
-    struct vpair *pairs;
-    size_t n, cap;
-};
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Unescape [p, end) into dst (never longer than the source); false on a bad escape. */
-static bool unescape(const char *p, const char *end, char *dst, size_t *outlen)
-{
-    size_t n = 0;
-    while (p < end) {
-        if (*p != '\\') {
-            dst[n++] = *p++;
-            continue;
-        }
-        if (end - p < 2)
-            return false;
-        switch (p[1]) {
-        case '\\':
-            dst[n++] = '\\';
-            p += 2;
-            break;
-        case 't':
-            dst[n++] = '\t';
-            p += 2;
-            break;
-        case 'n':
-            dst[n++] = '\n';
-            p += 2;
-            break;
-        case 'r':
-            dst[n++] = '\r';
-            p += 2;
-            break;
-        case 'x':
-            if (end - p < 4 || hexval(p[2]) < 0 || hexval(p[3]) < 0)
-                return false;
-            dst[n++] = (char)(hexval(p[2]) * 16 + hexval(p[3]));
-            p += 4;
-            break;
-        default:
-            return false;
-        }
-    }
-    *outlen = n;
-    return true;
-}
-
-static void table_load(struct vtable *t, const char *eco)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/versions/%s.txt", test_data_dir(), eco);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        test_fail(__FILE__, __LINE__, "cannot open '%s'", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    ASSERT_TRUE(size > 0 && size < (64L << 20));
-    t->text = xmalloc((size_t)size + 1);
-    ASSERT_EQ(fread(t->text, 1, (size_t)size, f), size);
-    fclose(f);
-    t->text[size] = '\0';
-    t->pairs = NULL;
-    t->n = t->cap = 0;
-
-    char *p = t->text, *end = t->text + size;
-    int line = 0;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *le = nl ? nl : end;
-        line++;
-        if (le > p && *p != '#') {
-            char *t1 = memchr(p, '\t', (size_t)(le - p));
-            char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)(le - t1 - 1)) : NULL;
-            if (!t2)
-                test_fail(__FILE__, __LINE__, "%s:%d: expected 3 TAB-separated fields", path, line);
-            struct vpair vp = { .line = line };
-            size_t la, lb;
-            if (!unescape(p, t1, p, &la) || !unescape(t1 + 1, t2, t1 + 1, &lb))
-                test_fail(__FILE__, __LINE__, "%s:%d: bad escape", path, line);
-            vp.a = str_make(p, la);
-            vp.b = str_make(t1 + 1, lb);
-            struct str r = str_make(t2 + 1, (size_t)(le - t2 - 1));
-            if (str_eq_cstr(r, "-1"))
-                vp.expect = -1;
-            else if (str_eq_cstr(r, "0"))
-                vp.expect = 0;
-            else if (str_eq_cstr(r, "1"))
-                vp.expect = 1;
-            else
-                test_fail(__FILE__, __LINE__, "%s:%d: bad result field", path, line);
-            if (t->n == t->cap) {
-                t->cap = t->cap ? t->cap * 2 : 1024;
-                t->pairs = xreallocarray(t->pairs, t->cap, sizeof(*t->pairs));
-            }
-            t->pairs[t->n++] = vp;
-        }
-        p = le + 1;
-    }
-}
-
-static void table_free(struct vtable *t)
-{
-    free(t->pairs);
-    free(t->text);
-}
-
-/* Every pair: sign(cmp(a, b)) is the oracle's, and cmp(b, a) is its opposite. Reports the
- * first few mismatches with their line numbers. */
-static void table_check(const char *eco, vercmp_fn cmp, size_t min_pairs)
-{
-    struct vtable t;
-    table_load(&t, eco);
-    ASSERT_TRUE(t.n >= min_pairs);
-    size_t bad = 0, lt = 0, eq = 0, gt = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        const struct vpair *vp = &t.pairs[i];
-        int ab = sgn(cmp(vp->a, vp->b));
-        int ba = sgn(cmp(vp->b, vp->a));
-        if (ab != vp->expect || ba != -vp->expect) {
-            if (bad < 10)
-                fprintf(stderr, "%s.txt:%d: '%.*s' vs '%.*s': oracle %d, got %d (reverse %d)\n",
-                        eco, vp->line, STR_FMT(vp->a), STR_FMT(vp->b), vp->expect, ab, ba);
-            bad++;
-        }
-        lt += vp->expect < 0;
-        eq += vp->expect == 0;
-        gt += vp->expect > 0;
-    }
-    fprintf(stderr, "%s: %zu pairs (%zu <, %zu =, %zu >), %zu mismatches\n", eco, t.n, lt, eq, gt,
-            bad);
-    table_free(&t);
-    ASSERT_EQ(bad, 0);
-    /* the tables must exercise every outcome */
-    ASSERT_TRUE(lt > 100 && eq > 100 && gt > 100);
-}
-
-static vercmp_fn sort_cmp;
-
-static int sort_cmp_thunk(const void *x, const void *y)
-{
-    return sort_cmp(*(const struct str *)x, *(const struct str *)y);
-}
-
-/* Sort every version of a table and check that the result is consistent: each element is
- * <= its successor, and random pairs (i < j) compare <=. An intransitive comparator leaves
- * violations behind. */
-static void table_sort_check(const char *eco, vercmp_fn cmp)
-{
-    struct vtable t;
-    table_load(&t, eco);
-    size_t n = t.n * 2;
-    struct str *v = xreallocarray(NULL, n, sizeof(*v));
-    for (size_t i = 0; i < t.n; i++) {
-        v[2 * i] = t.pairs[i].a;
-        v[2 * i + 1] = t.pairs[i].b;
-    }
-    sort_cmp = cmp;
-    qsort(v, n, sizeof(*v), sort_cmp_thunk);
-    size_t bad = 0;
-    for (size_t i = 0; i + 1 < n; i++)
-        bad += cmp(v[i], v[i + 1]) > 0;
-    uint64_t x = 0x9E3779B97F4A7C15u;
-    for (int k = 0; k < 200000; k++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        size_t i = (size_t)(x % n), j = (size_t)((x >> 32) % n);
-        if (i > j) {
-            size_t tmp = i;
-            i = j;
-            j = tmp;
-        }
-        if (cmp(v[i], v[j]) > 0) {
-            if (bad < 5)
-                fprintf(stderr, "%s: sorted '%.*s' before '%.*s' but cmp > 0\n", eco, STR_FMT(v[i]),
-                        STR_FMT(v[j]));
-            bad++;
-        }
-    }
-    free(v);
-    table_free(&t);
-    ASSERT_EQ(bad, 0);
-}
+/* ---- oracle tables (tests/unit/vtable.c) ---------------------------------------------- */
 
 TEST(version_deb_table)
 {
-    table_check("deb", deb_vercmp, 10000);
+    vtable_check("deb", deb_vercmp, 10000, 100);
 }
 
 TEST(version_apk_table)
 {
-    table_check("apk", apk_vercmp, 10000);
+    vtable_check("apk", apk_vercmp, 10000, 100);
 }
 
 TEST(version_rpm_table)
 {
-    table_check("rpm", rpm_vercmp, 10000);
+    vtable_check("rpm", rpm_vercmp, 10000, 100);
 }
 
 TEST(version_deb_table_sorts)
 {
-    table_sort_check("deb", deb_vercmp);
+    vtable_sort_check("deb", deb_vercmp, false);
 }
 
 TEST(version_apk_table_sorts)
 {
-    table_sort_check("apk", apk_vercmp);
+    vtable_sort_check("apk", apk_vercmp, false);
 }
 
 TEST(version_rpm_table_sorts)
 {
-    table_sort_check("rpm", rpm_vercmp);
+    vtable_sort_check("rpm", rpm_vercmp, false);
 }
 
 /* ---- hand-written cases ----------------------------------------------------------------- */
