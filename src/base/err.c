@@ -71,3 +71,22 @@ int diag_set(struct diag *d, int err, size_t offset, const char *fmt, ...)
     d->err = err;
     return err;
 }
+
+int diag_prefix(struct diag *d, int err, const char *fmt, ...)
+{
+    if (!d)
+        return err;
+    char pre[sizeof(d->msg)], msg[sizeof(d->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof(pre), fmt, ap);
+    va_end(ap);
+    memcpy(msg, d->msg, sizeof(msg));
+    size_t pl = strnlen(pre, sizeof(pre) - 1), ml = strnlen(msg, sizeof(msg) - 1);
+    if (ml > sizeof(d->msg) - 1 - pl)
+        ml = sizeof(d->msg) - 1 - pl; /* the message yields to the prefix */
+    memcpy(d->msg, pre, pl);
+    memcpy(d->msg + pl, msg, ml);
+    d->msg[pl + ml] = '\0';
+    return err;
+}

@@ -33,5 +33,9 @@ struct diag {
  * `return diag_set(d, -ERR_CORRUPT, off, "...")`. */
 int diag_set(struct diag *d, int err, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Put a formatted prefix ("PATH: line 3: ") before the message already in *d, truncating the
+ * message to fit. No-op when d is NULL. Returns err. */
+int diag_prefix(struct diag *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

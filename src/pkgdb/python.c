@@ -25,21 +25,9 @@ static const char *py_path(const char *path)
  * err. PY_FAIL(d, err, path, line, off, fmt, ...) does both (no va_list: clang-tidy). */
 static int py_locate(struct diag *d, int err, const char *path, size_t line)
 {
-    if (!d)
-        return err;
-    char pre[160], msg[sizeof(d->msg)];
     if (line)
-        snprintf(pre, sizeof(pre), "%s: line %zu: ", py_path(path), line);
-    else
-        snprintf(pre, sizeof(pre), "%s: ", py_path(path));
-    memcpy(msg, d->msg, sizeof(msg));
-    size_t pl = strnlen(pre, sizeof(pre)), ml = strnlen(msg, sizeof(msg) - 1);
-    if (ml > sizeof(d->msg) - 1 - pl)
-        ml = sizeof(d->msg) - 1 - pl;
-    memcpy(d->msg, pre, pl);
-    memcpy(d->msg + pl, msg, ml);
-    d->msg[pl + ml] = '\0';
-    return err;
+        return diag_prefix(d, err, "%s: line %zu: ", py_path(path), line);
+    return diag_prefix(d, err, "%s: ", py_path(path));
 }
 
 #define PY_FAIL(d, err, path, line, off, ...) \

@@ -98,3 +98,14 @@ TEST(err_table)
     ASSERT_STREQ(err_oci_code(-ERR_DIGEST), "DIGEST_INVALID");
     ASSERT_STREQ(err_str(-ERR_TOO_BIG), "input exceeds a size limit");
 }
+
+TEST(diag_prefix_keeps_message)
+{
+    struct diag d = { 0 };
+    ASSERT_EQ(diag_prefix(&d, diag_set(&d, -ERR_CORRUPT, 3, "bad %s", "thing"),
+                          "%s: line %d: ", "a/b", 7),
+              -ERR_CORRUPT);
+    ASSERT_STREQ(d.msg, "a/b: line 7: bad thing");
+    ASSERT_EQ(d.offset, 3);
+    ASSERT_EQ(diag_prefix(NULL, -1, "x"), -1);
+}
