@@ -9,13 +9,13 @@
 #   bench/layer-walk.sh [RUNS]
 #   env: VIGIL_BIN (default: a release build made in build/layer-walk),
 #        VIGIL_TEST_IMAGES (OCI layout from ../shared/tools/make-test-images,
-#        default /tmp/vigil-images), BUDGET (default 1.5), RSS_BUDGET_KB (default 65536)
+#        default build/test-images), BUDGET (default 1.5), RSS_BUDGET_KB (default 65536)
 # The blob is read once by each tool before timing, so both run from the page cache.
 set -euo pipefail
 
 RUNS=${1:-7}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-IMAGES=${VIGIL_TEST_IMAGES:-/tmp/vigil-images}
+IMAGES=${VIGIL_TEST_IMAGES:-$TOP/build/test-images}
 BUDGET=${BUDGET:-1.5}
 RSS_BUDGET_KB=${RSS_BUDGET_KB:-65536}
 

@@ -333,8 +333,10 @@ def image_inventory(image):
 if __name__ == "__main__":
     import sys
     import time
-    layout = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("VIGIL_TEST_IMAGES",
-                                                                  "/tmp/vigil-images")
+    layout = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+        "VIGIL_TEST_IMAGES",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
+                     "test-images"))
     refs = sys.argv[2:] or ["debian:bookworm-minbase", "debian-vuln:bookworm-oldpkgs",
                             "node-app:vuln-deps", "polyglot:bookworm",
                             "alpine-synthetic:3.19.0", "rocky-synthetic:9.3",

@@ -793,8 +793,10 @@ def finding_tuples(findings):
 if __name__ == "__main__":
     import sys
     import time
-    layout = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("VIGIL_TEST_IMAGES",
-                                                                  "/tmp/vigil-images")
+    layout = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+        "VIGIL_TEST_IMAGES",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
+                     "test-images"))
     refs = sys.argv[2:] or ["node-app:vuln-deps", "polyglot:bookworm", "debian-whiteout:bookworm"]
     for r in refs:
         t = time.time()

@@ -564,8 +564,10 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import refimage
     import refinventory
-    layout = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("VIGIL_TEST_IMAGES",
-                                                                  "/tmp/vigil-images")
+    layout = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+        "VIGIL_TEST_IMAGES",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build",
+                     "test-images"))
     refs = sys.argv[2:] or ["debian:bookworm-minbase", "debian-vuln:bookworm-oldpkgs",
                             "alpine-synthetic:3.19.0", "rocky-synthetic:9.3"]
     for r in refs:

@@ -10,7 +10,7 @@
 
 The golden files in tests/data/report are byte-for-byte what the writers produce (the unit
 tests compare them), so validating them validates the writers. With VIGIL_BIN and the test
-images (VIGIL_TEST_IMAGES, default /tmp/vigil-images) the real `vigil sbom` output of several
+images (VIGIL_TEST_IMAGES, default build/test-images) the real `vigil sbom` output of several
 images is validated too.
 """
 
@@ -24,7 +24,8 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOLDEN = os.path.join(ROOT, "tests", "data", "report")
 TOOL = os.path.join(ROOT, "tools", "report-schema")
-IMAGES = os.environ.get("VIGIL_TEST_IMAGES", "/tmp/vigil-images")
+IMAGES = os.environ.get("VIGIL_TEST_IMAGES", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "test-images"))
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, which can import awscli's botocore
 
 

@@ -862,7 +862,7 @@ TEST(rootfs_real_whiteout_image)
 {
     const char *dir = getenv("VIGIL_TEST_IMAGES");
     if (!dir)
-        dir = "/tmp/vigil-images";
+        dir = "build/test-images"; /* scripts/test-images.sh */
     char layers[8][256];
     size_t n = 0;
     char *manifest = image_layers(dir, "debian-whiteout:bookworm", &n, layers);

@@ -3,10 +3,10 @@
 # Copy real package databases and release files out of the test images (OCI layout made by
 # ../shared/tools/make-test-images) into tests/data/pkgdb/. Run from the repository root,
 # before make-dpkg-fixtures.sh and make-rpm-fixtures.sh, which build on these files.
-#   VIGIL_IMAGES   OCI layout directory (default /tmp/vigil-images)
+#   VIGIL_IMAGES   OCI layout directory (default build/test-images, see scripts/test-images.sh)
 #   OUT            destination (default tests/data/pkgdb)
 set -euo pipefail
-IMAGES=${VIGIL_IMAGES:-/tmp/vigil-images}
+IMAGES=${VIGIL_IMAGES:-$(cd "$(dirname "$0")/../.." && pwd)/build/test-images}
 OUT=${OUT:-tests/data/pkgdb}
 mkdir -p "$OUT"
 

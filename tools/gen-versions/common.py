@@ -26,7 +26,8 @@ REPO_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file
 SHARED = os.environ.get("VIGIL_SHARED", os.path.join(REPO_ROOT, "..", "shared"))
 VULNDB = os.path.join(SHARED, "vulndb")
 # the OCI layout of the test images (see ../shared/tools/README.md)
-IMAGES = os.environ.get("VIGIL_IMAGES", "/tmp/vigil-images")
+IMAGES = os.environ.get("VIGIL_IMAGES", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "test-images"))
 OUT_DIR = os.path.join(REPO_ROOT, "tests", "data", "versions")
 
 

@@ -10,7 +10,7 @@
 // (SEMVER/ECOSYSTEM range events other than the "0" sentinel, and `versions` lists, grouped by
 // package; override the directory with VIGIL_SHARED) and the installed packages of the
 // node-app test image (app/package-lock.json and node_modules/**/package.json read from the
-// layers of the OCI layout in VIGIL_IMAGES, default /tmp/vigil-images; without it they are
+// layers of the OCI layout in VIGIL_IMAGES, default build/test-images; without it they are
 // left out). Pairs are chosen with a fixed seed, so the same data gives the same table.
 // Pairs the oracle rejects (invalid versions) are dropped and counted in the header, and so
 // are pairs holding a numeric prerelease identifier of 2^53-1 or more, which node-semver
@@ -25,7 +25,7 @@ const semver = require(path.join(__dirname, 'node_modules', 'semver'));
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SHARED = process.env.VIGIL_SHARED || path.join(REPO_ROOT, '..', 'shared');
-const IMAGES = process.env.VIGIL_IMAGES || '/tmp/vigil-images';
+const IMAGES = process.env.VIGIL_IMAGES || path.join(__dirname, '..', '..', 'build', 'test-images');
 const OUT = path.join(REPO_ROOT, 'tests', 'data', 'versions', 'npm.txt');
 const SEED = 20250219;
 

@@ -5,7 +5,7 @@
     /usr/bin/python3 tests/data/lang/java/make-fixtures.py
 
 Real jars come from the polyglot:bookworm test image (OCI layout in VIGIL_IMAGES, default
-/tmp/vigil-images; see ../shared/tools/README.md):
+build/test-images; see ../shared/tools/README.md):
   commons-io.jar, jsr305-0.1~+svn49.jar   the files from usr/share/java, byte for byte;
   snakeyaml.jar, h2-2.1.214.jar           the META-INF/ members of the real jars (bytes as
                                           in the image), re-zipped without the classes;
@@ -34,7 +34,8 @@ import tarfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-IMAGES = os.environ.get("VIGIL_IMAGES", "/tmp/vigil-images")
+IMAGES = os.environ.get("VIGIL_IMAGES", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "build", "test-images"))
 DATE = (2023, 11, 14, 22, 13, 20)
 
 
