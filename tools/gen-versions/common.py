@@ -73,9 +73,11 @@ def write_table(path, header_lines, sections):
 # ---------------------------------------------------------------------------------------
 # real version data
 
-def osv_versions(filename, eco_prefix):
+def osv_versions(filename, eco_prefix, exact=False, range_types=("ECOSYSTEM",)):
     """{package name: set(versions)} from the OSV records of one file: range events
-    (introduced other than the "0" sentinel, fixed, last_affected, limit) and `versions`."""
+    (introduced other than the "0" sentinel, fixed, last_affected, limit) and `versions`.
+    The ecosystem must start with eco_prefix (or equal it when exact); only ranges of the
+    given types count (None: every type, e.g. SEMVER for Go and crates.io)."""
     groups = {}
     path = os.path.join(VULNDB, "osv", filename)
     with gzip.open(path, "rt", encoding="utf-8") as f:
@@ -83,11 +85,12 @@ def osv_versions(filename, eco_prefix):
             rec = json.loads(line)
             for aff in rec.get("affected", []):
                 pkg = aff.get("package", {})
-                if not pkg.get("ecosystem", "").startswith(eco_prefix):
+                eco = pkg.get("ecosystem", "")
+                if eco != eco_prefix if exact else not eco.startswith(eco_prefix):
                     continue
                 s = groups.setdefault(pkg["name"], set())
                 for rng in aff.get("ranges", []):
-                    if rng.get("type") != "ECOSYSTEM":
+                    if range_types is not None and rng.get("type") not in range_types:
                         continue
                     for ev in rng.get("events", []):
                         for k, v in ev.items():

@@ -14,7 +14,6 @@ Pairs the oracle calls invalid (not strict SemVer 2.0, e.g. "0.0.1a10", or numbe
   python3 tools/gen-versions/gen_cargo.py
 """
 
-import gzip
 import json
 import os
 import subprocess
@@ -37,27 +36,7 @@ EDGE = [
 
 
 def crate_versions():
-    groups = {}
-    with gzip.open(os.path.join(common.VULNDB, "osv", "crates.io.jsonl.gz"), "rt",
-                   encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            for aff in rec.get("affected", []):
-                pkg = aff.get("package", {})
-                if pkg.get("ecosystem") != "crates.io":
-                    continue
-                s = groups.setdefault(pkg["name"], set())
-                for rng in aff.get("ranges", []):
-                    for ev in rng.get("events", []):
-                        for k, v in ev.items():
-                            if k == "introduced" and v == "0":
-                                continue
-                            if isinstance(v, str) and v:
-                                s.add(v)
-                for v in aff.get("versions") or []:
-                    if isinstance(v, str) and v:
-                        s.add(v)
-    return {k: v for k, v in groups.items() if v}
+    return common.osv_versions("crates.io.jsonl.gz", "crates.io", exact=True, range_types=None)
 
 
 def ask(pairs):

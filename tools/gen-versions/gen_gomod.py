@@ -13,8 +13,6 @@ against the vulnerability database's stdlib versions ("1.21.0-rc.2").
   python3 tools/gen-versions/gen_gomod.py
 """
 
-import gzip
-import json
 import os
 import subprocess
 import sys
@@ -43,28 +41,7 @@ EDGE = [
 
 
 def go_versions():
-    """{module: set(versions)} of the Go ecosystem in the Go OSV file."""
-    groups = {}
-    with gzip.open(os.path.join(common.VULNDB, "osv", "go.jsonl.gz"), "rt",
-                   encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            for aff in rec.get("affected", []):
-                pkg = aff.get("package", {})
-                if pkg.get("ecosystem") != "Go":
-                    continue
-                s = groups.setdefault(pkg["name"], set())
-                for rng in aff.get("ranges", []):
-                    for ev in rng.get("events", []):
-                        for k, v in ev.items():
-                            if k == "introduced" and v == "0":
-                                continue
-                            if isinstance(v, str) and v:
-                                s.add(v)
-                for v in aff.get("versions") or []:
-                    if isinstance(v, str) and v:
-                        s.add(v)
-    return {k: v for k, v in groups.items() if v}
+    return common.osv_versions("go.jsonl.gz", "Go", exact=True, range_types=None)
 
 
 def build_oracle(tmp):

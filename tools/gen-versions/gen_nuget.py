@@ -12,8 +12,6 @@ labels, build metadata).
   python3 tools/gen-versions/gen_nuget.py
 """
 
-import gzip
-import json
 import os
 import re
 import sys
@@ -35,27 +33,7 @@ EDGE = [
 
 
 def nuget_versions():
-    groups = {}
-    with gzip.open(os.path.join(common.VULNDB, "osv", "nuget.jsonl.gz"), "rt",
-                   encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            for aff in rec.get("affected", []):
-                pkg = aff.get("package", {})
-                if pkg.get("ecosystem") != "NuGet":
-                    continue
-                s = groups.setdefault(pkg["name"], set())
-                for rng in aff.get("ranges", []):
-                    for ev in rng.get("events", []):
-                        for k, v in ev.items():
-                            if k == "introduced" and v == "0":
-                                continue
-                            if isinstance(v, str) and v:
-                                s.add(v)
-                for v in aff.get("versions") or []:
-                    if isinstance(v, str) and v:
-                        s.add(v)
-    return {k: v for k, v in groups.items() if v}
+    return common.osv_versions("nuget.jsonl.gz", "NuGet", exact=True, range_types=None)
 
 
 def respell(rng, v):
