@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* jscan: allocation-free JSON walking primitives (see jscan.h). Strings are searched eight
+ * bytes at a time for a quote or a backslash. */
+#include "events/jscan.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static inline uint64_t has_zero(uint64_t v)
+{
+    return (v - ONES) & ~v & HIGHS;
+}
+
+const char *jscan_string_end(const char *p, const char *end, bool *has_esc)
+{
+    bool esc = false;
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t m = has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\'));
+            if (m) {
+                p += __builtin_ctzll(m) / 8;
+                break;
+            }
+            p += 8;
+        }
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end)
+            return NULL;
+        if (*p == '"') {
+            *has_esc = esc;
+            return p;
+        }
+        /* a backslash escapes the next byte (\u's hex digits need no special care here) */
+        esc = true;
+        p += 2;
+        if (p > end)
+            return NULL;
+    }
+}
+
+static int hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+    uint32_t x = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexv(p[i]);
+        if (h < 0)
+            return -1;
+        x = x * 16 + (uint32_t)h;
+    }
+    *v = x;
+    return 0;
+}
+
+static size_t put_utf8(uint32_t v, char *out)
+{
+    if (v < 0x80) {
+        out[0] = (char)v;
+        return 1;
+    }
+    if (v < 0x800) {
+        out[0] = (char)(0xc0 | (v >> 6));
+        out[1] = (char)(0x80 | (v & 0x3f));
+        return 2;
+    }
+    if (v < 0x10000) {
+        out[0] = (char)(0xe0 | (v >> 12));
+        out[1] = (char)(0x80 | ((v >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (v & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (v >> 18));
+    out[1] = (char)(0x80 | ((v >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((v >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (v & 0x3f));
+    return 4;
+}
+
+long jscan_unescape(const char *p, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        if (p[i] != '\\') {
+            out[k++] = p[i++];
+            continue;
+        }
+        if (i + 1 >= n)
+            return -1;
+        char e = p[i + 1];
+        i += 2;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            out[k++] = e;
+            break;
+        case 'b':
+            out[k++] = '\b';
+            break;
+        case 'f':
+            out[k++] = '\f';
+            break;
+        case 'n':
+            out[k++] = '\n';
+            break;
+        case 'r':
+            out[k++] = '\r';
+            break;
+        case 't':
+            out[k++] = '\t';
+            break;
+        case 'u': {
+            uint32_t v;
+            if (i + 4 > n || hex4(p + i, &v) != 0)
+                return -1;
+            i += 4;
+            if (v >= 0xd800 && v < 0xdc00 && i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') {
+                uint32_t lo;
+                if (hex4(p + i + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+                    v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+                    i += 6;
+                }
+            }
+            /* "\uXXXX" is six bytes and yields at most three; a pair is twelve for four */
+            k += put_utf8(v, out + k);
+            break;
+        }
+        default:
+            return -1;
+        }
+    }
+    return (long)k;
+}
+
+const char *jscan_number_end(const char *p, const char *end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end || *p < '0' || *p > '9')
+        return NULL;
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    return p;
+}
+
+static const char *skip_literal(const char *p, const char *end, const char *word, size_t n)
+{
+    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+        return NULL;
+    return p + n;
+}
+
+const char *jscan_skip(const char *p, const char *end, int depth)
+{
+    /* containers are walked with an explicit stack of expected closers */
+    char stack[JSCAN_MAX_DEPTH];
+    int sp = 0;
+    bool has_esc;
+    for (;;) {
+        p = jscan_ws(p, end);
+        if (p >= end)
+            return NULL;
+        /* one value at p */
+        switch (*p) {
+        case '"':
+            p = jscan_string_end(p + 1, end, &has_esc);
+            if (!p)
+                return NULL;
+            p++;
+            break;
+        case '{':
+        case '[':
+            if (depth + sp >= JSCAN_MAX_DEPTH)
+                return NULL;
+            stack[sp++] = *p == '{' ? '}' : ']';
+            p = jscan_ws(p + 1, end);
+            if (p < end && *p == stack[sp - 1]) {
+                sp--;
+                p++;
+                break;
+            }
+            if (stack[sp - 1] == '}') {
+                /* a key and its colon, then the value */
+                if (p >= end || *p != '"')
+                    return NULL;
+                p = jscan_string_end(p + 1, end, &has_esc);
+                if (!p)
+                    return NULL;
+                p = jscan_ws(p + 1, end);
+                if (p >= end || *p != ':')
+                    return NULL;
+                p++;
+            }
+            continue;
+        case 't':
+            p = skip_literal(p, end, "true", 4);
+            break;
+        case 'f':
+            p = skip_literal(p, end, "false", 5);
+            break;
+        case 'n':
+            p = skip_literal(p, end, "null", 4);
+            break;
+        default:
+            p = jscan_number_end(p, end);
+            break;
+        }
+        if (!p)
+            return NULL;
+        /* after a value: close containers or move to the next member */
+        for (;;) {
+            if (sp == 0)
+                return p;
+            p = jscan_ws(p, end);
+            if (p >= end)
+                return NULL;
+            if (*p == stack[sp - 1]) {
+                sp--;
+                p++;
+                continue;
+            }
+            if (*p != ',')
+                return NULL;
+            p = jscan_ws(p + 1, end);
+            if (stack[sp - 1] == '}') {
+                if (p >= end || *p != '"')
+                    return NULL;
+                p = jscan_string_end(p + 1, end, &has_esc);
+                if (!p)
+                    return NULL;
+                p = jscan_ws(p + 1, end);
+                if (p >= end || *p != ':')
+                    return NULL;
+                p++;
+            }
+            break;
+        }
+    }
+}
