@@ -539,9 +539,10 @@ static int password_verify(struct reg_auth *a, struct str user, struct str passw
     const struct reg_user *u = find_user(a, user, &idx);
     unsigned char dk[DERIVED_MAX];
     if (!u) {
-        /* Spend the same work as for a real user, so timing does not tell names apart. */
+        /* Spend the work of a real user's check, so timing does not tell names apart. */
         static const unsigned char salt[SALT_LEN] = { 0 };
-        pbkdf2(password, salt, sizeof(salt), DEFAULT_ITERATIONS, dk, DERIVED_LEN);
+        const struct reg_user *like = &a->users.v[0];
+        pbkdf2(password, salt, sizeof(salt), like->iterations, dk, like->hash_len);
         OPENSSL_cleanse(dk, sizeof(dk));
         return -ERR_UNAUTHORIZED;
     }
