@@ -273,6 +273,7 @@ struct bpath {
     VEC(struct iprange) ip;
     /* distinct anchor keys seen here (for selectivity estimates) */
     size_t nkeys;
+    double coverage; /* share of all sub-rules that name this path */
     bool want_fold, want_number, want_ip;
 };
 
@@ -384,7 +385,10 @@ static double matcher_cost(const struct pm *m, const struct bpath *bp)
     uint8_t tag = matcher_key(m, &b, &l, &nb, &lb);
     double keys = bp->nkeys ? (double)bp->nkeys : 1.0;
     if (tag) {
-        double c = 1.0 / keys;
+        /* a value among D the rules name, weighted by how many rules name the path at all: a
+         * path every rule names (source, detail-type) has its few values covering the events,
+         * a path few rules name is likely more specific */
+        double c = bp->coverage / keys;
         /* a short literal head or tail of a wildcard is weaker than an exact value */
         if (m->kind == PM_WILDCARD || m->kind == PM_PREFIX || m->kind == PM_SUFFIX)
             c *= 1.5;
@@ -555,6 +559,13 @@ int pattern_set_build(struct pattern_set *s)
             }
         }
     }
+    for (size_t i = 0; i < s->nsubs; i++) {
+        const struct xsub *xs = &s->subs[i];
+        for (size_t j = 0; j < xs->nf; j++)
+            bp[xs->f[j].pid].coverage += 1.0;
+    }
+    for (size_t i = 0; i < s->npaths; i++)
+        bp[i].coverage /= (double)(s->nsubs ? s->nsubs : 1);
     qsort(all.v, all.n, sizeof(*all.v), cmp_apair);
     for (size_t i = 0; i < all.n; i++)
         if (i == 0 || cmp_apair(&all.v[i - 1], &all.v[i]) != 0 || all.v[i - 1].h != all.v[i].h)

@@ -531,30 +531,56 @@ bool fold_is_identity(const char *s, size_t n)
 
 /* ---- hashing ------------------------------------------------------------------------------ */
 
-static inline uint64_t mix64(uint64_t x)
+/* 64x64 -> 128-bit multiply folded to 64 bits (wyhash's mixing step). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ull;
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ull;
-    x ^= x >> 32;
-    return x;
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
 }
 
 uint64_t phash(const void *p, size_t n)
 {
     const unsigned char *s = p;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 29;
-        s += 8;
-        n -= 8;
+    const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
+                   k2 = 0x8ebc6af09c88c6e3ull;
+    uint64_t a, b, seed = k0 ^ n;
+    if (n <= 16) {
+        /* overlapping loads: no loop, no tail copy */
+        if (n >= 8) {
+            a = load64(s);
+            b = load64(s + n - 8);
+        } else if (n >= 4) {
+            a = load32(s);
+            b = load32(s + n - 4);
+        } else if (n > 0) {
+            a = ((uint64_t)s[0] << 16) | ((uint64_t)s[n / 2] << 8) | s[n - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        size_t i = n;
+        while (i > 16) {
+            seed = mum(load64(s) ^ k1, load64(s + 8) ^ seed);
+            s += 16;
+            i -= 16;
+        }
+        a = load64(s + i - 16);
+        b = load64(s + i - 8);
     }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w ^ ((uint64_t)n << 56)) * 0x94d049bb133111ebull;
-    return mix64(h);
+    return mum(k1 ^ n, mum(a ^ k1, b ^ seed) ^ k2);
 }
