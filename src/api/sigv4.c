@@ -712,7 +712,7 @@ int sigv4_string_to_sign(struct str amz_date, struct str region, struct str serv
     char hex[2 * SHA256_LEN + 1];
     sha256_buf(canonical_request.ptr, canonical_request.len, h);
     hex_encode(h, SHA256_LEN, hex);
-    hex[2 * SHA256_LEN] = '\0';
+    hex[sizeof(hex) - 1] = '\0';
     return buf_printf(out, ALGORITHM "\n%.*s\n%.*s/%.*s/%.*s/aws4_request\n%s", STR_FMT(amz_date),
                       (int)(amz_date.len < 8 ? amz_date.len : 8), amz_date.ptr, STR_FMT(region),
                       STR_FMT(service), hex);
@@ -730,7 +730,7 @@ void sigv4_signing_key(struct str secret, struct str date, struct str region, st
 {
     size_t kl = 4 + secret.len;
     unsigned char *k = xmalloc(kl);
-    memcpy(k, "AWS4", 4);
+    memcpy(k, "AWS4", 4); /* key bytes, not a string */
     if (secret.len)
         memcpy(k + 4, secret.ptr, secret.len);
     unsigned char a[32], b[32];
@@ -852,7 +852,7 @@ bool sigv4_parse_amz_date(struct str s, int64_t *out)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] + (mo == 2 && leap))
         return false;
-    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
+    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
     return true;
 }
 
@@ -988,7 +988,7 @@ int sigv4_verify(const struct sigv4_keyring *kr, const struct http_req *req, con
         return fail(res, SIGV4_INCOMPLETE);
     }
     copy_field(res->amz_date, sizeof(res->amz_date), amz_s);
-    if (memcmp(a.date.ptr, amz_s.ptr, 8) != 0) {
+    if (memcmp(res->date, amz_s.ptr, 8) != 0) {
         diag_set(d, -ERR_UNAUTHORIZED, 0,
                  "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
                  "from HTTP: '%.8s' != '%.8s', from '%s'.",
@@ -1062,9 +1062,12 @@ int sigv4_verify(const struct sigv4_keyring *kr, const struct http_req *req, con
     unsigned char want[32], got[32];
     compute_signature(str_from(secret), amz_s, a.region, a.service, buf_str(&creq), want);
     buf_release(&creq);
-    for (size_t i = 0; i < 32; i++)
-        got[i] = (unsigned char)(hex_value(a.signature.ptr[2 * i]) << 4 |
-                                 hex_value(a.signature.ptr[2 * i + 1]));
+    for (size_t i = 0; i < 32; i++) {
+        /* parse_authorization checked the 64 hex digits */
+        int hi = hex_value(a.signature.ptr[2 * i]), lo = hex_value(a.signature.ptr[2 * i + 1]);
+        BUG_ON(hi < 0 || lo < 0);
+        got[i] = (unsigned char)((unsigned)hi << 4 | (unsigned)lo);
+    }
     if (CRYPTO_memcmp(want, got, 32) != 0) {
         diag_set(d, -ERR_UNAUTHORIZED, 0, "%s", msg_mismatch);
         return fail(res, SIGV4_MISMATCH);

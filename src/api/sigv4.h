@@ -67,9 +67,11 @@ struct sigv4_auth {
 
 /* Parse an Authorization value. Components may come in any order, separated by ',' with
  * optional spaces; each must appear once. Checks: the algorithm, a five-part scope ending in
- * "aws4_request" whose date is 8 digits, a non-empty SignedHeaders list of lower-case names
- * in strictly ascending order that includes "host", and a 64-hex-digit signature. Returns 0
- * or -ERR_INVALID with d saying which rule failed. */
+ * "aws4_request" whose date is 8 digits, a SignedHeaders list of at most
+ * SIGV4_SIGNED_HDRS_MAX distinct lower-case names that includes "host" (the order is not
+ * checked: the canonical headers follow the list as sent), and a 64-lower-case-hex-digit
+ * signature. The slices point into value. Returns 0 or -ERR_INVALID with d saying which rule
+ * failed. */
 int sigv4_parse_authorization(struct str value, struct sigv4_auth *out, struct diag *d);
 
 /* Append the canonical request to *out:
@@ -96,9 +98,12 @@ int sigv4_string_to_sign(struct str amz_date, struct str region, struct str serv
 void sigv4_signing_key(struct str secret, struct str date, struct str region, struct str service,
                        unsigned char out[32]);
 
-/* Sign a request as a client would, for tests and tools: computes the canonical request over
- * signed_headers (which the request must carry, X-Amz-Date among them or not) at amz_date and
- * appends the whole Authorization value to *out. Same errors as sigv4_canonical_request(). */
+/* Sign a request as a client would, for tests and tools: the canonical request over
+ * signed_headers (all of which the request must carry; the caller adds X-Amz-Date = amz_date
+ * to the request and usually to the list), the body hash (or the request's
+ * X-Amz-Content-SHA256), then appends the whole Authorization value to *out. Returns 0,
+ * -ERR_INVALID for a bad date, region or service, or the errors of
+ * sigv4_canonical_request(). */
 struct sigv4_cred {
     const char *access_key;
     const char *secret;

@@ -42,7 +42,7 @@
 #define IDENTITY_MAX       256
 #define KEY_LEN            32
 #define KEY_MAX            1024
-#define DEFAULT_TTL_S      (12 * 3600)
+#define DEFAULT_TTL_S      (12LL * 3600)
 #define MAX_TTL_S          (3650LL * 86400)
 #define CACHE_SLOTS        64
 #define CACHE_TTL_S        300
@@ -310,10 +310,11 @@ static int load_key(struct reg_auth *a, const char *dir, struct diag *d)
     int rc = read_key(path, a->key, d);
     if (rc == -ENOENT) {
         rc = create_key(dir, path, d);
-        if (rc == 0 || rc == -EEXIST)
+        if (rc == 0 || rc == -EEXIST) {
             rc = read_key(path, a->key, d);
-        if (rc == -ENOENT)
-            diag_set(d, rc, 0, "cannot read '%s' after creating it", path);
+            if (rc == -ENOENT) /* removed between link() and open() */
+                diag_set(d, rc, 0, "'%s' vanished after it was created", path);
+        }
     }
     if (rc == 0)
         a->key_len = KEY_LEN;
