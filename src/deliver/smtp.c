@@ -321,7 +321,8 @@ void smtp_xfer_result(struct smtp_xfer *x, CURL *e, CURLcode rc, struct smtp_res
         r->code = x->failed_code;
         snprintf(r->text, sizeof(r->text), "%s", x->failed);
     } else if (rc != CURLE_OK) {
-        r->code = (int)code;
+        /* no failing reply (connection, TLS, timeout): the last code says nothing */
+        r->code = 0;
         const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
         char line[200];
         dlv_summary(line, sizeof(line), str_from(why));
