@@ -327,23 +327,30 @@ static int dump_string(const char *s, size_t n, struct buf *out)
 
 int jsonpath_dump_real(double x, struct buf *out)
 {
-    char tmp[400];    /* %f of a huge double is long; only ordinary magnitudes get there */
+    /* Precisions below are clamped where the compiler can see it: %e then needs under 32
+     * bytes and %f under 340 (a double's integer part has at most 309 digits). */
+    char tmp[400];
     if (!isfinite(x)) /* jansson never holds these; print something valid anyway */
         return buf_append_cstr(out, "null");
-    /* fewest significant digits that read back to x */
-    int prec = 1;
-    for (; prec < 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, x);
+    /* fewest significant digits (1..17) that read back to x */
+    unsigned digits = 0; /* after the point in %e */
+    for (; digits < 16; digits++) {
+        snprintf(tmp, sizeof(tmp), "%.*e", (int)digits, x);
         if (strtod(tmp, NULL) == x)
             break;
     }
-    snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, x);
+    snprintf(tmp, sizeof(tmp), "%.*e", (int)digits, x);
     int exp10 = (int)strtol(strchr(tmp, 'e') + 1, NULL, 10);
     /* plain notation for ordinary magnitudes (100.0, not 1e+02), exponent otherwise */
-    if (exp10 >= -5 && exp10 < 17)
-        snprintf(tmp, sizeof(tmp), "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, x);
-    else
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
+    if (exp10 >= -5 && exp10 < 17) {
+        int dec = (int)digits - exp10; /* 0..21 here */
+        unsigned places = dec > 0 ? (unsigned)dec : 0;
+        if (places > 21)
+            places = 21;
+        snprintf(tmp, sizeof(tmp), "%.*f", (int)places, x);
+    } else {
+        snprintf(tmp, sizeof(tmp), "%.*g", (int)digits + 1, x);
+    }
     int rc = buf_append_cstr(out, tmp);
     if (rc == 0 && !strpbrk(tmp, ".eE"))
         rc = buf_append_cstr(out, ".0");

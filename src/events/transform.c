@@ -386,9 +386,11 @@ static int load_paths_map(const struct xform_spec *s, json_t **out, struct buf *
     json_object_foreach(map, k, v)
     {
         if (!json_is_string(v)) {
+            /* k lives in map: format the message before letting go of it */
+            int rc = refusef(msg, d, -ERR_INVALID, 0,
+                             "InputPathsMap value for key %s must be a string.", k);
             json_decref(map);
-            return refusef(msg, d, -ERR_INVALID, 0,
-                           "InputPathsMap value for key %s must be a string.", k);
+            return rc;
         }
     }
     *out = map;
