@@ -1432,3 +1432,48 @@ TEST(http_server_access_log)
     ASSERT_TRUE(strstr(t, "X-Amz") == NULL);
     buf_release(&b);
 }
+
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1)
+            n++;
+    return n;
+}
+
+TEST(http_server_no_fd_leak)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int before = count_fds();
+    struct http_server *srv = start_default();
+    FILE *f = fopen(app.file_path, "wb");
+    ASSERT_TRUE(f != NULL);
+    fputs("0123456789", f);
+    fclose(f);
+    struct cres r;
+    for (int i = 0; i < 5; i++) {
+        do_curl(NULL, "GET", url(srv, "/file?off=2&len=5"), NULL, NULL, false, &r);
+        ASSERT_STREQ(buf_cstr(&r.body), "23456");
+        cres_release(&r);
+        do_curl(NULL, "HEAD", url(srv, "/file?off=2&len=5"), NULL, NULL, false, &r);
+        ASSERT_EQ(r.content_length, 5);
+        cres_release(&r);
+    }
+    /* a file body whose range lies past the end fails while being sent */
+    do_curl(NULL, "GET", url(srv, "/file?off=0&len=1000"), NULL, NULL, false, &r);
+    ASSERT_NE(r.rc, CURLE_OK);
+    cres_release(&r);
+    /* clients that leave with a file body queued */
+    for (int i = 0; i < 3; i++) {
+        int fd = raw_connect(srv);
+        const char *req = "GET /file?off=0&len=5 HTTP/1.1\r\nHost: t\r\n\r\n";
+        raw_send(fd, req, strlen(req));
+        close(fd);
+    }
+    do_curl(NULL, "GET", url(srv, "/echo"), NULL, NULL, false, &r);
+    ASSERT_EQ(r.status, 200);
+    cres_release(&r);
+    http_server_free(srv);
+    ASSERT_EQ(count_fds(), before);
+}
