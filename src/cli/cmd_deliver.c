@@ -19,7 +19,6 @@
 #include "deliver/webhook.h"
 
 #ifndef VIGIL_CLI_HAS_CMD_DELIVER
-int cmd_deliver(int argc, char **argv); /* until cli/cli.h declares it */
 #endif
 
 #define FILE_MAX ((size_t)4 << 20)

@@ -12,14 +12,12 @@
 #include "base/err.h"
 #include "base/vec.h"
 #include "base/xalloc.h"
+#include "cli/cli.h"
 #include "events/jscan.h"
 #include "events/pattern.h"
 
 #define PATTERN_FILE_MAX ((size_t)1 << 20)
 #define EVENTS_FILE_MAX  ((size_t)4 << 30)
-
-/* Registered in main.c's command table; its prototype belongs in cli/cli.h. */
-int cmd_events(int argc, char **argv);
 
 static const char events_usage[] =
     "usage: vigil events test-pattern (--pattern JSON | --pattern-file FILE)\n"

@@ -12,6 +12,10 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "serve", cmd_serve, "run the registry server" },
+    { "passwd", cmd_passwd, "hash a password for the registry users file" },
+    { "events", cmd_events, "test event patterns, benchmark the matcher" },
+    { "deliver", cmd_deliver, "send a test notification (mail, webhook, SNS message)" },
     { "scan", cmd_scan, "scan an image for known vulnerabilities" },
     { "sbom", cmd_sbom, "list the packages installed in an image" },
     { "inventory", cmd_sbom, "same as sbom" },

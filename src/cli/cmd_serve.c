@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vigil serve: the long-running server (OCI registry under /v2/, metrics) on libmicrohttpd,
+ * with its settings from flags, VIGIL_* variables and a config file; vigil passwd: hash a
+ * password for the users file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "http/server.h"
+#include "registry/auth.h"
+#include "registry/registry.h"
+#include "store/blob_store.h"
+#include "store/meta.h"
+
+/* Every setting of `vigil serve`; --help is generated from this table. */
+static const struct conf_def serve_defs[] = {
+    { "listen", CONF_STRING, "127.0.0.1:5000", 0, 0,
+      "address and port to listen on (HOST:PORT, [IPv6]:PORT; port 0 = any free port)", false },
+    { "data-dir", CONF_STRING, NULL, 0, 0,
+      "data directory: vigil.db, blobs/, uploads/, keys (default $XDG_DATA_HOME/vigil or "
+      "~/.local/share/vigil)",
+      false },
+    { "port-file", CONF_STRING, NULL, 0, 0,
+      "write the port listened on to this file once serving (for scripts using port 0)", false },
+    { "threads", CONF_INT, "8", 1, 1024, "HTTP request threads", false },
+    { "max-connections", CONF_INT, "512", 1, 100000, "open connections at most", false },
+    { "idle-timeout", CONF_DURATION, "30s", 1000, 86400000,
+      "close a connection that sends and receives nothing for this long", false },
+    { "header-timeout", CONF_DURATION, "30s", 1000, 86400000,
+      "request headers must be complete within this time (slow clients)", false },
+    { "access-log", CONF_BOOL, "true", 0, 0, "log one line per request", false },
+    { "log-level", CONF_STRING, "info", 0, 0, "error, warn, info or debug", false },
+    { "users-file", CONF_STRING, NULL, 0, 0,
+      "registry users, 'name:hash' lines from 'vigil passwd' (default DATA/users; created with "
+      "a user 'vigil' and a random password in DATA/initial-password when absent)",
+      false },
+    { "anonymous", CONF_BOOL, "false", 0, 0,
+      "allow pulls and pushes without credentials (off by default)", false },
+    { "token-ttl", CONF_DURATION, "12h", 60000, 604800000,
+      "lifetime of registry tokens (GetAuthorizationToken)", false },
+    { "max-manifest", CONF_SIZE, "4MiB", 1024, 64 << 20, "largest manifest accepted", false },
+    { "upload-expiry", CONF_DURATION, "24h", 60000, 2592000000LL,
+      "idle upload sessions are removed by gc after this", false },
+    { "create-on-push", CONF_BOOL, "true", 0, 0,
+      "a push to an unknown repository creates it (else it must be created first)", false },
+    { "delete-enabled", CONF_BOOL, "true", 0, 0,
+      "allow DELETE of manifests, tags and blobs through the registry API", false },
+};
+#define SERVE_NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f, "usage: vigil serve [--config FILE] [--print-config] [options]\n"
+               "\n"
+               "Run the vigil server: an OCI registry at /v2/ that docker, podman and skopeo\n"
+               "push to, and Prometheus metrics at /metrics.\n"
+               "\n"
+               "Settings come from (later wins): the defaults below, the config file\n"
+               "(--config FILE or $VIGIL_CONFIG; 'key = value' lines), the VIGIL_* variables\n"
+               "and the flags.\n"
+               "\n"
+               "  --config FILE                read settings from FILE\n"
+               "  --print-config               print the effective settings and exit\n");
+    conf_help(f, serve_defs, SERVE_NDEFS);
+}
+
+char *cli_default_data_dir(void)
+{
+    const char *v = getenv("VIGIL_DATA_DIR");
+    if (v && *v)
+        return xstrdup(v);
+    struct buf b;
+    buf_init(&b, 4096);
+    const char *x = getenv("XDG_DATA_HOME");
+    if (x && *x)
+        buf_printf(&b, "%s/vigil", x);
+    else
+        buf_printf(&b, "%s/.local/share/vigil", getenv("HOME") ? getenv("HOME") : ".");
+    return buf_detach(&b, NULL);
+}
+
+/* mkdir -p with mode 0750 for the parts we create. */
+static int mkdir_p(const char *path)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0750) < 0 && errno != EEXIST) {
+            rc = -errno;
+            goto out;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0750) < 0 && errno != EEXIST)
+        rc = -errno;
+out:
+    free(p);
+    return rc;
+}
+
+static int read_small_file(const char *path, size_t max, struct buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (out->len + n > max || buf_append(out, chunk, n) < 0) {
+            rc = -ERR_TOO_BIG;
+            break;
+        }
+    if (!rc && ferror(f))
+        rc = -EIO;
+    fclose(f);
+    return rc;
+}
+
+/* When no users file exists: create DATA/users with user 'vigil' and a random password, kept
+ * in DATA/initial-password (0600) so the operator can log in once and replace it. */
+static int make_initial_user(const char *users_path, const char *data_dir)
+{
+    unsigned char raw[18];
+    FILE *r = fopen("/dev/urandom", "rb");
+    if (!r || fread(raw, 1, sizeof(raw), r) != sizeof(raw)) {
+        if (r)
+            fclose(r);
+        return -EIO;
+    }
+    fclose(r);
+    static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    char pw[sizeof(raw) + 1];
+    for (size_t i = 0; i < sizeof(raw); i++)
+        pw[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+    pw[sizeof(raw)] = '\0';
+
+    struct buf hash, path;
+    buf_init(&hash, 4096);
+    buf_init(&path, 4096);
+    int rc = reg_auth_hash_password(pw, &hash);
+    if (rc < 0)
+        goto out;
+    buf_printf(&path, "%s/initial-password", data_dir);
+    int fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "%s\n", pw);
+    if (fclose(f) != 0) {
+        rc = -EIO;
+        goto out;
+    }
+    fd = open(users_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    f = fdopen(fd, "w");
+    fprintf(f, "# registry users: 'name:hash' lines, hashes from 'vigil passwd'\nvigil:%s\n",
+            buf_cstr(&hash));
+    if (fclose(f) != 0) {
+        rc = -EIO;
+        goto out;
+    }
+    log_warn("serve", "no users file: created %s with user 'vigil'; its password is in %s",
+             users_path, buf_cstr(&path));
+out:
+    explicit_bzero(pw, sizeof(pw));
+    buf_release(&hash);
+    buf_release(&path);
+    return rc;
+}
+
+/* Split HOST:PORT / [V6]:PORT. */
+static int parse_listen(const char *s, char *host, size_t hostcap, int *port)
+{
+    const char *colon;
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':')
+            return -ERR_INVALID;
+        size_t n = (size_t)(end - s - 1);
+        if (n == 0 || n >= hostcap)
+            return -ERR_INVALID;
+        memcpy(host, s + 1, n);
+        host[n] = '\0';
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return -ERR_INVALID;
+        size_t n = (size_t)(colon - s);
+        if (n >= hostcap)
+            return -ERR_INVALID;
+        memcpy(host, s, n);
+        host[n] = '\0';
+        if (n == 0) {
+            if (hostcap < sizeof("0.0.0.0"))
+                return -ERR_INVALID;
+            memcpy(host, "0.0.0.0", sizeof("0.0.0.0"));
+        }
+    }
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p < 0 || p > 65535)
+        return -ERR_INVALID;
+    *port = (int)p;
+    return 0;
+}
+
+static double blob_bytes_gauge(void *ctx)
+{
+    uint64_t bytes = 0, count = 0;
+    blob_store_usage(ctx, &bytes, &count);
+    return (double)bytes;
+}
+
+static double blob_count_gauge(void *ctx)
+{
+    uint64_t bytes = 0, count = 0;
+    blob_store_usage(ctx, &bytes, &count);
+    return (double)count;
+}
+
+static int write_port_file(const char *path, int port)
+{
+    struct buf tmp;
+    buf_init(&tmp, 4096);
+    buf_printf(&tmp, "%s.tmp", path);
+    FILE *f = fopen(buf_cstr(&tmp), "w");
+    int rc = 0;
+    if (!f) {
+        rc = -errno;
+        goto out;
+    }
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0 || rename(buf_cstr(&tmp), path) != 0)
+        rc = -errno;
+out:
+    buf_release(&tmp);
+    return rc;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct conf c;
+    struct diag d = { 0 };
+    int status = 1;
+    bool print_config = false;
+    const char *config_file = getenv("VIGIL_CONFIG");
+    struct meta_db *db = NULL;
+    struct blob_store *bs = NULL;
+    struct reg_auth *auth = NULL;
+    struct registry *reg = NULL;
+    struct http_server *srv = NULL;
+    char *data_dir = NULL;
+    struct buf users_path, users_text;
+    buf_init(&users_path, 4096);
+    buf_init(&users_text, 1 << 20);
+    conf_init(&c, serve_defs, SERVE_NDEFS);
+
+    /* --config first, so that flags override the file whatever their order */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            serve_usage(stdout);
+            status = 0;
+            goto out;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config_file = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            config_file = argv[i] + 9;
+    }
+    if (config_file && *config_file && conf_load_file(&c, config_file, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        status = 2;
+        goto out;
+    }
+    if (conf_load_env(&c, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        status = 2;
+        goto out;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            continue;
+        if (strcmp(argv[i], "--print-config") == 0) {
+            print_config = true;
+            continue;
+        }
+        int rc = conf_flag(&c, argc, argv, &i, &d);
+        if (rc == 1)
+            continue;
+        if (rc < 0)
+            fprintf(stderr, "vigil serve: %s\n", d.msg);
+        else
+            fprintf(stderr, "vigil serve: unknown option '%s' (see 'vigil serve --help')\n",
+                    argv[i]);
+        status = 2;
+        goto out;
+    }
+    if (print_config) {
+        conf_dump(stdout, &c);
+        status = 0;
+        goto out;
+    }
+
+    int lvl = log_level_parse(conf_str(&c, "log-level"));
+    if (lvl < 0) {
+        fprintf(stderr, "vigil serve: log-level '%s' is not one of error, warn, info, debug\n",
+                conf_str(&c, "log-level"));
+        status = 2;
+        goto out;
+    }
+    log_set_level((enum log_level)lvl);
+
+    char host[256];
+    int port;
+    if (parse_listen(conf_str(&c, "listen"), host, sizeof(host), &port) < 0) {
+        fprintf(stderr, "vigil serve: listen address '%s' is not HOST:PORT\n",
+                conf_str(&c, "listen"));
+        status = 2;
+        goto out;
+    }
+
+    data_dir =
+        conf_str(&c, "data-dir") ? xstrdup(conf_str(&c, "data-dir")) : cli_default_data_dir();
+    int rc = mkdir_p(data_dir);
+    if (rc < 0) {
+        fprintf(stderr, "vigil serve: cannot create data directory '%s': %s\n", data_dir,
+                strerror(-rc));
+        goto out;
+    }
+
+    /* metadata and blobs */
+    struct buf dbpath;
+    buf_init(&dbpath, 4096);
+    buf_printf(&dbpath, "%s/%s", data_dir, META_DB_FILE);
+    rc = meta_open(buf_cstr(&dbpath), NULL, &db, &d);
+    buf_release(&dbpath);
+    if (rc < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+    if (blob_store_open(data_dir, &bs, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+
+    /* authentication */
+    struct reg_auth_config ac = { 0 };
+    ac.data_dir = data_dir;
+    ac.anonymous = conf_bool(&c, "anonymous");
+    ac.token_ttl_s = conf_duration_ms(&c, "token-ttl") / 1000;
+    if (conf_str(&c, "users-file")) {
+        buf_append_cstr(&users_path, conf_str(&c, "users-file"));
+    } else {
+        buf_printf(&users_path, "%s/users", data_dir);
+        if (!ac.anonymous && access(buf_cstr(&users_path), F_OK) != 0 &&
+            (rc = make_initial_user(buf_cstr(&users_path), data_dir)) < 0) {
+            fprintf(stderr, "vigil serve: cannot create the users file '%s': %s\n",
+                    buf_cstr(&users_path), err_str(rc));
+            goto out;
+        }
+    }
+    rc = read_small_file(buf_cstr(&users_path), 1 << 20, &users_text);
+    if (rc < 0 && !(rc == -ENOENT && ac.anonymous)) {
+        fprintf(stderr, "vigil serve: cannot read the users file '%s': %s\n", buf_cstr(&users_path),
+                err_str(rc));
+        goto out;
+    }
+    ac.users_text = buf_cstr(&users_text);
+    if (reg_auth_new(&ac, &auth, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s: %s\n", buf_cstr(&users_path), d.msg);
+        goto out;
+    }
+
+    /* registry */
+    struct registry_config rc_cfg;
+    registry_config_init(&rc_cfg);
+    rc_cfg.db = db;
+    rc_cfg.blobs = bs;
+    rc_cfg.auth = auth;
+    rc_cfg.create_on_push = conf_bool(&c, "create-on-push");
+    rc_cfg.manifest_max = conf_size(&c, "max-manifest");
+    rc_cfg.upload_expiry_s = conf_duration_ms(&c, "upload-expiry") / 1000;
+    rc_cfg.delete_disabled = !conf_bool(&c, "delete-enabled");
+    if (registry_new(&rc_cfg, &reg, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+
+    /* HTTP */
+    struct http_server_config hc = { 0 };
+    hc.addr = host;
+    hc.port = port;
+    hc.threads = (unsigned)conf_int(&c, "threads");
+    hc.max_conns = (unsigned)conf_int(&c, "max-connections");
+    hc.idle_timeout_s = (unsigned)(conf_duration_ms(&c, "idle-timeout") / 1000);
+    hc.header_timeout_s = (unsigned)(conf_duration_ms(&c, "header-timeout") / 1000);
+    hc.access_log = conf_bool(&c, "access-log");
+    if (http_server_new(&hc, &srv, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+    struct http_handler rh;
+    registry_handler(reg, &rh);
+    if (http_server_route(srv,
+                          HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE,
+                          "/v2/", true, "registry", &rh) < 0 ||
+        http_server_route(srv, HTTP_GET | HTTP_HEAD, "/v2", false, "registry", &rh) < 0 ||
+        http_server_enable_metrics(srv, "/metrics") < 0 ||
+        http_server_add_gauge(srv, "vigil_blob_store_bytes", "Bytes in the blob store",
+                              blob_bytes_gauge, bs) < 0 ||
+        http_server_add_gauge(srv, "vigil_blob_store_blobs", "Blobs in the blob store",
+                              blob_count_gauge, bs) < 0) {
+        fprintf(stderr, "vigil serve: cannot set up the HTTP routes\n");
+        goto out;
+    }
+
+    /* Block the stop signals before any thread starts so that only sigwait() sees them. */
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+
+    if (http_server_start(srv, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+    int actual = http_server_port(srv);
+    log_info("serve", "serving http://%s%s%s:%d data_dir=%s anonymous=%s",
+             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", actual, data_dir,
+             ac.anonymous ? "true" : "false");
+    if (conf_str(&c, "port-file") &&
+        (rc = write_port_file(conf_str(&c, "port-file"), actual)) < 0) {
+        fprintf(stderr, "vigil serve: cannot write port file '%s': %s\n", conf_str(&c, "port-file"),
+                strerror(-rc));
+        goto out;
+    }
+
+    int sig = 0;
+    sigwait(&stop_set, &sig);
+    log_info("serve", "stopping on signal %d", sig);
+    http_server_stop(srv);
+    status = 0;
+out:
+    http_server_free(srv);
+    registry_free(reg);
+    reg_auth_free(auth);
+    if (bs)
+        blob_store_close(bs);
+    if (db)
+        meta_close(db);
+    free(data_dir);
+    buf_release(&users_path);
+    buf_release(&users_text);
+    conf_release(&c);
+    return status;
+}
+
+int cmd_passwd(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: vigil passwd [--password-stdin]\n"
+                   "\n"
+                   "Read a password (one line) from standard input and print its hash for the\n"
+                   "users file of 'vigil serve' (a line 'name:HASH').\n");
+            return 0;
+        }
+        if (strcmp(argv[i], "--password-stdin") != 0) {
+            fprintf(stderr, "vigil passwd: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    char line[1024];
+    if (!fgets(line, sizeof(line), stdin)) {
+        fprintf(stderr, "vigil passwd: no password on standard input\n");
+        return 1;
+    }
+    size_t n = strcspn(line, "\r\n");
+    if (n == sizeof(line) - 1) {
+        fprintf(stderr, "vigil passwd: password longer than 1022 bytes\n");
+        return 1;
+    }
+    line[n] = '\0';
+    if (n == 0) {
+        fprintf(stderr, "vigil passwd: empty password\n");
+        return 1;
+    }
+    struct buf out;
+    buf_init(&out, 4096);
+    int rc = reg_auth_hash_password(line, &out);
+    explicit_bzero(line, sizeof(line));
+    if (rc < 0) {
+        fprintf(stderr, "vigil passwd: %s\n", err_str(rc));
+        buf_release(&out);
+        return 1;
+    }
+    printf("%s\n", buf_cstr(&out));
+    buf_release(&out);
+    return 0;
+}
