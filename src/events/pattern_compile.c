@@ -16,8 +16,11 @@
 #include "events/pattern_internal.h"
 
 #define REASON_PREFIX "Event pattern is not valid. Reason: "
-/* Wildcard values that keep more positions alive than this are "too complex". */
-#define WC_MAX_COMPLEXITY 10
+/* Wildcard values whose worst case keeps more than this alive are "too complex". EventBridge
+ * does not publish its limit: 12 refuses the refusal AWS recorded (five stars each followed by
+ * ':', measured 13) and accepts the repeating case AWS accepted ("/Users/" star, then
+ * "/dir" five times, measured 8). */
+#define WC_MAX_COMPLEXITY 12
 
 enum tk {
     TK_NONE, /* end of input */
@@ -1078,13 +1081,15 @@ static void path_push(struct comp *c, struct str step, size_t *saved)
     if (need > c->path_cap) {
         size_t cap = need * 2;
         char *np = arena_alloc(c->a, cap);
-        memcpy(np, c->path, c->path_len);
+        if (c->path_len)
+            memcpy(np, c->path, c->path_len);
         c->path = np;
         c->path_cap = cap;
     }
     if (c->path_len)
         c->path[c->path_len++] = '.';
-    memcpy(c->path + c->path_len, step.ptr, step.len);
+    if (step.len)
+        memcpy(c->path + c->path_len, step.ptr, step.len);
     c->path_len += step.len;
 }
 

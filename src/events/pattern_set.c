@@ -243,7 +243,8 @@ static uint32_t trie_add(struct pattern_set *s, struct build *b, uint32_t parent
     b->nodes.v[parent].has_children = true;
     struct tedge e = { h, parent, (uint32_t)(b->nodes.n - 1), (uint32_t)b->pool.n, (uint32_t)n };
     VEC_GROW(&b->pool, b->pool.n + n + 1);
-    memcpy(b->pool.v + b->pool.n, seg, n);
+    if (n)
+        memcpy(b->pool.v + b->pool.n, seg, n);
     b->pool.n += n;
     VEC_PUSH(&b->edges, e);
     return e.child;
@@ -566,7 +567,8 @@ int pattern_set_build(struct pattern_set *s)
     }
     for (size_t i = 0; i < s->npaths; i++)
         bp[i].coverage /= (double)(s->nsubs ? s->nsubs : 1);
-    qsort(all.v, all.n, sizeof(*all.v), cmp_apair);
+    if (all.n)
+        qsort(all.v, all.n, sizeof(*all.v), cmp_apair);
     for (size_t i = 0; i < all.n; i++)
         if (i == 0 || cmp_apair(&all.v[i - 1], &all.v[i]) != 0 || all.v[i - 1].h != all.v[i].h)
             bp[all.v[i].pid].nkeys++;
@@ -648,7 +650,8 @@ int pattern_set_build(struct pattern_set *s)
     }
 
     /* anchor hash table: group equal keys */
-    qsort(all.v, all.n, sizeof(*all.v), cmp_apair);
+    if (all.n)
+        qsort(all.v, all.n, sizeof(*all.v), cmp_apair);
     size_t ngroups = 0;
     for (size_t i = 0; i < all.n; i++)
         if (i == 0 || all.v[i - 1].h != all.v[i].h || all.v[i - 1].pid != all.v[i].pid ||

@@ -395,11 +395,13 @@ int wc_complexity(const struct wc *w, int cap)
             for (int i = 0; i < nt; i++)
                 if (SET_HAS(nx, i) && tok[i] < 0 && i + 1 < nt && tok[i + 1] < 0)
                     SET_ADD(nx, i + 1);
+            /* a live star position holds two of event-ruler's transitions (its loop and the
+             * way past it), a literal position one */
             int cnt = 0;
             bool any = false;
             for (int i = 0; i < nt; i++)
                 if (SET_HAS(nx, i)) {
-                    cnt++;
+                    cnt += tok[i] < 0 ? 2 : 1;
                     any = true;
                 }
             if (!any)
