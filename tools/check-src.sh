@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Source rules that the compiler does not check:
 #  - layering: a module includes only modules below it (base < store < version, pkgdb, image <
-#    vulndb < scan < registry, events, deliver < api, http < cli); MHD types stay in src/http;
+#    vulndb < scan < registry, events < deliver < api, http < cli); MHD types stay in src/http;
+#    deliver sits above events because it delivers what the event bus produced (outbox rows,
+#    SNS filter policies use the event-pattern matcher);
 #  - banned functions (strcpy strcat sprintf strtok atoi gets sscanf strncpy);
 #  - every C file starts with an SPDX line.
 set -uo pipefail
@@ -14,8 +16,8 @@ rank() {
     base) echo 0 ;; store) echo 1 ;;
     version | pkgdb | image) echo 2 ;;
     vulndb) echo 3 ;; scan) echo 4 ;;
-    registry | events | deliver) echo 5 ;;
-    api | http) echo 6 ;; cli) echo 7 ;;
+    registry | events) echo 5 ;; deliver) echo 6 ;;
+    api | http) echo 7 ;; cli) echo 8 ;;
     *) echo 99 ;;
     esac
 }
