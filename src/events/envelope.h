@@ -18,7 +18,7 @@
 #define EVENT_ID_LEN 37
 /* PutEvents limits */
 #define PUT_EVENTS_MAX_ENTRIES 10
-#define PUT_EVENTS_MAX_BYTES   (256u * 1024u)
+#define PUT_EVENTS_MAX_BYTES   ((size_t)256 * 1024)
 
 /* Fields every event carries besides its type and detail (borrowed strings). Tests inject
  * id and time; production code fills them from event_new_id() and event_format_time(). */

@@ -128,7 +128,8 @@ static int refuse(struct buf *msg, struct diag *d, int err, size_t off, const ch
 {
     if (msg) {
         buf_reset(msg);
-        buf_append_cstr(msg, text); /* a message longer than msg->max is cut by the cap */
+        size_t n = strlen(text);
+        buf_append(msg, text, n < msg->max ? n : msg->max); /* cut at the caller's cap */
     }
     return diag_set(d, err, off, "%s", text);
 }
@@ -741,7 +742,7 @@ int xform_render(const struct xform *x, const char *event, size_t len, const str
     }
 
     struct render r = { x, ctx, ev, event, len, NULL, NULL };
-    r.cache = xcalloc(x->vars.n + 1, sizeof(*r.cache));
+    r.cache = xcalloc(x->vars.n + 1, sizeof(json_t *));
     r.done = xcalloc(x->vars.n + 1, sizeof(*r.done));
     rc = render_template(x, &r, out, d);
     for (size_t i = 0; i < x->vars.n; i++)

@@ -310,6 +310,19 @@ TEST(transform_several_violations)
     buf_release(&msg);
 }
 
+TEST(transform_message_cut_at_cap)
+{
+    struct buf msg;
+    buf_init(&msg, 20);
+    struct xform *x = NULL;
+    struct diag d = { 0 };
+    struct xform_spec s = { .target_id = "t", .input = "nope", .input_len = 4 };
+    ASSERT_EQ(xform_compile(&s, &x, &msg, &d), -ERR_INVALID);
+    ASSERT_STREQ(buf_cstr(&msg), "Input for target t i");
+    ASSERT_STREQ(d.msg, "Input for target t is not a valid JSON text.");
+    buf_release(&msg);
+}
+
 TEST(transform_render_errors_and_caps)
 {
     struct xform *x = NULL;
