@@ -250,7 +250,7 @@ static int send_mail(const struct opts *o, const char *from_name, const char *su
     struct smtp_config c;
     smtp_config_init(&c);
     if (!o->from || o->to.n == 0) {
-        fprintf(stderr, "vigil deliver: --from and at least one --to are required\n");
+        fprintf(stderr, "vigil deliver: %s is required\n", !o->from ? "--from ADDR" : "--to ADDR");
         return 2;
     }
     if (!o->print && (rc = smtp_from_opts(o, &c)) != 0) {

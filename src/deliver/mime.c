@@ -328,7 +328,7 @@ static void put_encoded(struct hdr *h, struct str v)
             continue;
         }
         struct buf enc;
-        buf_init(&enc, 4 * EW_MAX);
+        buf_init(&enc, (size_t)4 * EW_MAX);
         int err = b64_encode(v.ptr + i, take, B64_STD, &enc);
         BUG_ON(err != 0);
         hput(h, " " EW_PREFIX, 1 + strlen(EW_PREFIX));
@@ -673,6 +673,17 @@ int mime_build(const struct mime_message *m, struct buf *out, char *msgid_out, s
 
 /* ---- decoding (tests, fuzzing) ---- */
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 /* Parse one encoded-word at s (which starts with "=?"); on success *len is its length and
  * the decoded bytes are appended. Returns 1 (decoded), 0 (not an encoded-word) or <0. */
 static int decode_word(struct str s, size_t *len, struct buf *out)
@@ -713,16 +724,11 @@ static int decode_word(struct str s, size_t *len, struct buf *out)
             if (c == '_') {
                 c = ' ';
             } else if (c == '=') {
-                struct buf one;
-                buf_init(&one, 4);
-                if (k + 2 >= text.len)
+                int h = k + 2 < text.len ? hex_digit(text.ptr[k + 1]) : -1;
+                int l = k + 2 < text.len ? hex_digit(text.ptr[k + 2]) : -1;
+                if (h < 0 || l < 0)
                     return -ERR_CORRUPT;
-                char esc[3] = { '%', text.ptr[k + 1], text.ptr[k + 2] };
-                err = dlv_pct_decode(&one, str_make(esc, 3));
-                c = one.data ? one.data[0] : 0;
-                buf_release(&one);
-                if (err)
-                    return -ERR_CORRUPT;
+                c = (char)(unsigned char)(h << 4 | l);
                 k += 2;
             }
             err = buf_putc(out, c);

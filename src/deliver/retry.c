@@ -488,7 +488,8 @@ bool eb_retry_next(const struct eb_retry_policy *p, int n, int64_t event_age_ms,
     if (n < 1 || n > p->max_retry_attempts)
         return false;
     int64_t base = eb_retry_base_ms(n);
-    int64_t d = base / 2 + (int64_t)(retry_rand01(r) * (double)(base - base / 2));
+    int64_t half = base / 2, span = base - half;
+    int64_t d = half + (int64_t)(retry_rand01(r) * (double)span);
     if (d >= base)
         d = base - 1;
     if (event_age_ms + d > (int64_t)p->max_event_age_s * 1000)

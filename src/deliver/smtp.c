@@ -46,6 +46,19 @@ static bool parse_bool(const char *v, bool *out)
     return false;
 }
 
+static bool parse_starttls(const char *v, enum smtp_tls *out)
+{
+    if (!strcmp(v, "required"))
+        *out = SMTP_TLS_STARTTLS;
+    else if (!strcmp(v, "try"))
+        *out = SMTP_TLS_TRY;
+    else if (!strcmp(v, "no"))
+        *out = SMTP_TLS_NONE;
+    else
+        return false;
+    return true;
+}
+
 static bool parse_seconds(const char *v, long *ms)
 {
     unsigned long long s;
@@ -77,16 +90,8 @@ static int parse_options(struct smtp_config *c, const char *query, bool implicit
         const char *v = buf_cstr(&vb);
         bool ok = true;
         if (str_eq_cstr(key, "starttls")) {
-            if (implicit)
-                ok = false;
-            else if (!strcmp(v, "required"))
-                c->tls = SMTP_TLS_STARTTLS;
-            else if (!strcmp(v, "try"))
-                c->tls = SMTP_TLS_TRY;
-            else if (!strcmp(v, "no"))
-                c->tls = SMTP_TLS_NONE;
-            else
-                ok = false;
+            /* smtps:// is TLS from the first byte: STARTTLS does not apply */
+            ok = !implicit && parse_starttls(v, &c->tls);
         } else if (str_eq_cstr(key, "verify")) {
             ok = parse_bool(v, &c->tls_verify);
         } else if (str_eq_cstr(key, "cafile")) {

@@ -106,7 +106,7 @@ static const char *base_of(const struct sns_site *s, size_t *len)
 static char *make_url(const struct sns_site *s, const char *path, const char *const *kv)
 {
     struct buf b;
-    buf_init(&b, 64 * 1024);
+    buf_init(&b, (size_t)64 * 1024);
     size_t bl;
     const char *base = base_of(s, &bl);
     int err = buf_append(&b, base, bl);

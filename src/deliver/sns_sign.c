@@ -21,7 +21,7 @@
 #include "deliver/internal.h"
 #include "deliver/sns_msg.h"
 
-#define PEM_FILE_MAX (64 * 1024)
+#define PEM_FILE_MAX ((size_t)64 * 1024)
 #define CERT_DAYS    3650
 #define KEY_BITS     2048
 

@@ -289,6 +289,32 @@ TEST(mime_addresses)
     ASSERT_TRUE(strstr(d.msg, "254") != NULL);
 }
 
+TEST(mime_header_decode_forms)
+{
+    struct {
+        const char *in, *out;
+        int err;
+    } cases[] = {
+        { " =?utf-8?q?caf=C3=A9_au_lait?=", "café au lait", 0 },
+        { " =?UTF-8?B?5pel?=\r\n =?UTF-8?B?5pys?=", "日本", 0 },
+        { " a =?UTF-8?B?5pel?= b", "a 日 b", 0 },
+        { " =?UTF-8*ja?B?5pel?=", "日", 0 },
+        { " x=?UTF-8?B?5pel?=", "x=?UTF-8?B?5pel?=", 0 }, /* glued: not a word */
+        { " =?ISO-8859-1?Q?caf=E9?=", NULL, -ERR_UNSUPPORTED },
+        { " =?UTF-8?Q?bad=G1?=", NULL, -ERR_CORRUPT },
+        { " =?UTF-8?B?!!!!?=", NULL, -ERR_CORRUPT },
+        { " a\r\nb", NULL, -ERR_CORRUPT }, /* a line break that is not a fold */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf out;
+        buf_init(&out, 1024);
+        int err = mime_header_decode(str_from(cases[i].in), &out);
+        if (err != cases[i].err || (cases[i].out && strcmp(buf_cstr(&out), cases[i].out) != 0))
+            test_fail(__FILE__, __LINE__, "'%s': %d '%s'", cases[i].in, err, buf_cstr(&out));
+        buf_release(&out);
+    }
+}
+
 /* ---- MIME: bodies and the whole message ---- */
 
 static const char jp_body[] =
