@@ -68,7 +68,8 @@ struct xml_writer {
 };
 
 void xml_writer_init(struct xml_writer *w, struct buf *out);
-/* <name> / <name xmlns="ns">. name is written as given (a trusted element name). */
+/* <name> / <name xmlns="ns">. name must be an XML name of ASCII letters, digits, '_', '-', '.',
+ * ':' (not starting with a digit, '-' or '.'); anything else is an error (-ERR_INVALID). */
 void xml_open(struct xml_writer *w, const char *name);
 void xml_open_ns(struct xml_writer *w, const char *name, const char *xmlns);
 /* Close the innermost open element. */

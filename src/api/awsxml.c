@@ -85,11 +85,26 @@ static void put(struct xml_writer *w, const char *s)
         w->err = buf_append_cstr(w->out, s);
 }
 
+/* Element names come from the code (or from the keys of JSON it builds): refuse anything that
+ * is not a plain XML name rather than write markup from data. */
+static bool is_name(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.')
+        return false;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == ':'))
+            return false;
+    }
+    return true;
+}
+
 void xml_open_ns(struct xml_writer *w, const char *name, const char *xmlns)
 {
     if (w->err)
         return;
-    if (w->depth >= XML_DEPTH_MAX) {
+    if (w->depth >= XML_DEPTH_MAX || !is_name(name)) {
         w->err = -ERR_INVALID;
         return;
     }

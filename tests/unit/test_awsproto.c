@@ -783,6 +783,21 @@ TEST(awsproto_xml_writer)
     for (int i = 0; i < XML_DEPTH_MAX + 1; i++)
         xml_open(&w, "d");
     ASSERT_EQ(xml_writer_finish(&w), -ERR_INVALID);
+    const char *bad_names[] = { "", "a b", "a><x", "1a", "-a", "\xc3\xa9" };
+    for (size_t i = 0; i < ARRAY_SIZE(bad_names); i++) {
+        buf_reset(&b);
+        xml_writer_init(&w, &b);
+        xml_text(&w, bad_names[i], "v");
+        ASSERT_EQ(xml_writer_finish(&w), -ERR_INVALID);
+        ASSERT_EQ(b.len, 0);
+    }
+    /* a JSON key that is no XML name cannot inject markup */
+    buf_reset(&b);
+    xml_writer_init(&w, &b);
+    json_t *evil = json_pack("{s:s}", "x><y", "v");
+    xml_json_members(&w, evil);
+    json_decref(evil);
+    ASSERT_EQ(xml_writer_finish(&w), -ERR_INVALID);
     buf_release(&b);
 }
 
