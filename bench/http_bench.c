@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Throughput of the HTTP adapter on loopback: a streamed PUT of a large body whose chunks the
  * handler only counts, and a GET of a file body sent with sendfile.
- *   http_bench [MB] [rounds]        libcurl client in-process, prints MB/s per direction
+ *   http_bench [MB] [rounds] [KiB]  libcurl client in-process, prints MB/s per direction;
+ *                                   KiB = per-connection memory (default: the server's)
  *   http_bench --serve PORT         serve PUT/PATCH /upload and GET /file?len=N until killed
  * Build: cc -O2 -Isrc bench/http_bench.c build/release/libvigil.a $(pkg-config --libs ...) */
 #include <curl/curl.h>
@@ -18,6 +19,7 @@
 #include "http/server.h"
 
 static atomic_ullong received, chunks;
+static size_t conn_memory;
 static char file_path[256];
 
 static void up_begin(void *app, struct http_req *req, struct http_resp *resp)
@@ -88,7 +90,7 @@ static double now_s(void)
 
 static struct http_server *start(int port)
 {
-    struct http_server_config cfg = { .port = port, .threads = 4 };
+    struct http_server_config cfg = { .port = port, .threads = 4, .conn_memory = conn_memory };
     struct http_server *srv;
     struct diag d = { 0 };
     if (http_server_new(&cfg, &srv, &d) != 0)
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
     }
     size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 51;
     int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 5;
+    conn_memory = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) << 10 : 0;
     size_t size = mb << 20;
     struct http_server *srv = start(0);
     if (!srv)

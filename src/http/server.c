@@ -130,12 +130,12 @@ int http_server_new(const struct http_server_config *cfg, struct http_server **o
     if (!c.header_timeout_s)
         c.header_timeout_s = c.idle_timeout_s;
     if (!c.conn_memory)
-        c.conn_memory = 256 * 1024;
-    if (c.conn_memory < 8 * 1024 || c.conn_memory > 64u * 1024 * 1024)
+        c.conn_memory = (size_t)256 << 10;
+    if (c.conn_memory < ((size_t)8 << 10) || c.conn_memory > ((size_t)64 << 20))
         return diag_set(d, -ERR_INVALID, 0, "connection memory %zu outside 8 KiB .. 64 MiB",
                         c.conn_memory);
     if (!c.body_max)
-        c.body_max = 1024 * 1024;
+        c.body_max = (size_t)1 << 20;
 
     struct http_server *srv = xcalloc(1, sizeof(*srv));
     srv->addr = xstrdup(c.addr);
@@ -440,7 +440,10 @@ static enum MHD_Result on_headers(struct rq *rq, struct MHD_Connection *c, const
 
     int rc = http_target_parse(&rq->arena, rq->target, strlen(rq->target), req);
     if (rc) {
-        answer_plain(rq, rc == -ERR_TOO_BIG ? 414 : 400, "400 bad request target\n");
+        if (rc == -ERR_TOO_BIG)
+            answer_plain(rq, 414, "414 request target too long\n");
+        else
+            answer_plain(rq, 400, "400 bad request target\n");
         return answer(rq, c);
     }
     unsigned allow;
@@ -783,7 +786,7 @@ static int listen_socket(struct http_server *srv, int *out, struct diag *d)
     freeaddrinfo(res);
     if (fd < 0)
         return diag_set(d, rc, 0, "cannot listen on %s: %s", shown, strerror(-rc));
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = { 0 };
     socklen_t sl = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET)
@@ -802,7 +805,7 @@ int http_server_start(struct http_server *srv, struct diag *d)
     /* a peer that goes away mid-response must not kill the process; telling MHD so also lets
      * it use sendfile() for file bodies */
     signal(SIGPIPE, SIG_IGN);
-    int fd;
+    int fd = -1;
     int rc = listen_socket(srv, &fd, d);
     if (rc)
         return rc;

@@ -11,7 +11,7 @@
 #include "base/http_msg.h"
 
 /* Longest request-target accepted (the connection memory limit usually stops it earlier). */
-#define HTTP_TARGET_MAX (64 * 1024)
+#define HTTP_TARGET_MAX ((size_t)64 << 10)
 /* Most query arguments in one request. */
 #define HTTP_QUERY_ARGS_MAX 256
 

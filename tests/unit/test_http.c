@@ -515,8 +515,14 @@ static size_t read_cb(char *dst, size_t size, size_t nitems, void *p)
         want = u->max_chunk;
     if (want > u->len - u->pos)
         want = (size_t)(u->len - u->pos);
-    for (size_t i = 0; i < want; i++)
-        dst[i] = u->data ? (char)u->data[u->pos + i] : (char)gen_byte(u->pos + i);
+    if (u->data) {
+        memcpy(dst, u->data + u->pos, want);
+    } else {
+        for (size_t i = 0; i < want; i++) {
+            unsigned char b = gen_byte(u->pos + i);
+            memcpy(dst + i, &b, 1);
+        }
+    }
     sha256_update(&u->h, dst, want);
     u->pos += want;
     /* vary the chunk sizes a little */
@@ -1200,7 +1206,7 @@ TEST(http_server_slowloris)
 
 TEST(http_server_bad_requests)
 {
-    struct http_server_config cfg = { .idle_timeout_s = 5, .conn_memory = 32 * 1024 };
+    struct http_server_config cfg = { .idle_timeout_s = 5, .conn_memory = (size_t)32 << 10 };
     struct http_server *srv = start_server(cfg);
     struct buf b;
     buf_init(&b, 1 << 20);
