@@ -5,6 +5,7 @@
  * deletion, events, authentication and gc. */
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,8 +261,8 @@ static void digest_of(const void *p, size_t n, char *out)
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
 {
-    static char bufs[8][512];
-    static int next;
+    static _Thread_local char bufs[8][512];
+    static _Thread_local int next;
     char *b = bufs[next++ % 8];
     va_list ap;
     va_start(ap, f);
@@ -1481,5 +1482,85 @@ TEST(registry_gc_orphan_files)
     ASSERT_EQ(blob_store_stat(e.bs, orphan, NULL, NULL), -ENOENT);
     uint64_t off;
     ASSERT_EQ(blob_upload_offset(e.bs, "orphan-upload", &off), -ENOENT);
+    env_free(&e);
+}
+
+/* ---- concurrency ---- */
+
+struct pusher {
+    struct env *e;
+    int id;
+    int failures;
+};
+
+static void *push_many(void *p)
+{
+    struct pusher *pu = p;
+    for (int i = 0; i < 8; i++) {
+        char layer[64], repo[32], tag[16];
+        snprintf(layer, sizeof(layer), "layer %d/%d", pu->id, i);
+        snprintf(repo, sizeof(repo), "conc/app%d", pu->id % 2); /* two threads per repository */
+        snprintf(tag, sizeof(tag), "t%d-%d", pu->id, i);
+        char *m = image_manifest(pu->e, repo, layer, "");
+        struct resp r;
+        put_manifest(pu->e, repo, tag, m, OCI_MANIFEST, &r);
+        if (r.status != 201)
+            pu->failures++;
+        resp_release(&r);
+        run(pu->e, HTTP_GET, fmt("/v2/%s/manifests/%s", repo, tag), NULL, 0, NULL, &r);
+        if (r.status != 200 || strcmp(r.body, m) != 0)
+            pu->failures++;
+        resp_release(&r);
+        free(m);
+    }
+    meta_thread_done(pu->e->db);
+    return NULL;
+}
+
+struct collector {
+    struct env *e;
+    int stop;
+    int runs, failures;
+};
+
+static void *gc_loop(void *p)
+{
+    struct collector *co = p;
+    while (!__atomic_load_n(&co->stop, __ATOMIC_ACQUIRE)) {
+        struct reg_gc_report rep;
+        if (registry_gc(co->e->reg, NULL, &rep) != 0 || rep.blobs_removed != 0)
+            co->failures++;
+        co->runs++;
+    }
+    meta_thread_done(co->e->db);
+    return NULL;
+}
+
+TEST(registry_concurrent_pushes_with_gc)
+{
+    struct env e = { 0 };
+    env_open(&e, NULL);
+    struct pusher pu[4];
+    pthread_t t[4], g;
+    struct collector co = { .e = &e };
+    ASSERT_EQ(pthread_create(&g, NULL, gc_loop, &co), 0);
+    for (int i = 0; i < 4; i++) {
+        pu[i] = (struct pusher){ .e = &e, .id = i };
+        ASSERT_EQ(pthread_create(&t[i], NULL, push_many, &pu[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ASSERT_EQ(pu[i].failures, 0);
+    }
+    __atomic_store_n(&co.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(g, NULL);
+    ASSERT_EQ(co.failures, 0);
+    ASSERT_TRUE(co.runs > 0);
+    struct resp r;
+    run(&e, HTTP_GET, "/v2/conc/app0/tags/list", NULL, 0, NULL, &r);
+    json_t *root = json_loadb(r.body, r.len, 0, NULL);
+    ASSERT_EQ(json_array_size(json_object_get(root, "tags")), 16);
+    json_decref(root);
+    resp_release(&r);
     env_free(&e);
 }
