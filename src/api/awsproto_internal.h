@@ -81,7 +81,7 @@ struct aws_error_def {
 };
 
 const struct aws_shape *aws_shape_at(int index);
-const struct aws_field *aws_field_at(int index);
+const struct aws_field *aws_field_at(size_t index);
 const char *aws_enum_value(const struct aws_shape *s, unsigned i);
 const char *aws_pattern_text(int index);
 size_t aws_pattern_count(void);

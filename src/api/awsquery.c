@@ -285,7 +285,9 @@ static bool parse_iso8601(const char *s, long long *ms)
         return false;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return false;
-    *ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se) * 1000 +
+    *ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + (long long)h * 3600 +
+           (long long)mi * 60 + se) *
+              1000 +
           frac;
     return true;
 }

@@ -239,7 +239,8 @@ static int node_new(struct parser *p, enum node_kind kind)
 
 static int fail(struct parser *p, const char *what)
 {
-    return diag_set(p->d, -ERR_INVALID, p->pos, "%s at offset %zu of the pattern", what, p->pos);
+    diag_set(p->d, -ERR_INVALID, p->pos, "%s at offset %zu of the pattern", what, p->pos);
+    return -ERR_INVALID;
 }
 
 static bool at_end(const struct parser *p)
@@ -249,7 +250,7 @@ static bool at_end(const struct parser *p)
 
 static char peek(const struct parser *p)
 {
-    return at_end(p) ? '\0' : p->s[p->pos];
+    return at_end(p) ? (char)0 : p->s[p->pos];
 }
 
 static int hexval(char c)
@@ -286,6 +287,7 @@ static int parse_escape(struct parser *p, struct cls *k, unsigned *cp, bool *is_
     if (at_end(p))
         return fail(p, "trailing backslash");
     char c = p->s[p->pos++];
+    *cp = 0;
     *is_set = true;
     *negated = c == 'D' || c == 'W' || c == 'S';
     switch (c) {
@@ -418,7 +420,7 @@ static int parse_class(struct parser *p, int *out)
         if (c == '-' && have_prev && p->pos + 1 < p->len && p->s[p->pos + 1] != ']') {
             /* a range prev-hi */
             p->pos++;
-            unsigned hi;
+            unsigned hi = 0;
             if (p->s[p->pos] == '\\') {
                 p->pos++;
                 bool is_set, negated;
@@ -443,7 +445,7 @@ static int parse_class(struct parser *p, int *out)
             have_prev = false;
             continue;
         }
-        unsigned cp;
+        unsigned cp = 0;
         if (c == '\\') {
             p->pos++;
             bool is_set, negated;
@@ -643,7 +645,7 @@ static int parse_cat(struct parser *p, int *out)
 {
     int cur = -1;
     while (!at_end(p) && p->s[p->pos] != '|' && p->s[p->pos] != ')') {
-        int n;
+        int n = -1;
         int rc = parse_repeat(p, &n);
         if (rc)
             return rc;

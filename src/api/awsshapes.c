@@ -23,9 +23,9 @@ const struct aws_shape *aws_shape_at(int index)
     return &aws_shapes[index];
 }
 
-const struct aws_field *aws_field_at(int index)
+const struct aws_field *aws_field_at(size_t index)
 {
-    BUG_ON(index < 0 || (size_t)index >= ARRAY_SIZE(aws_fields));
+    BUG_ON(index >= ARRAY_SIZE(aws_fields));
     return &aws_fields[index];
 }
 
@@ -676,11 +676,11 @@ static void normalise(int shape_index, json_t *v)
             int field = -1;
             for (unsigned i = 0; i < s->count && field < 0; i++)
                 if (strcmp(aws_field_at(s->first + i)->name, k) == 0)
-                    field = (int)(s->first + i);
+                    field = (int)s->first + (int)i;
             if (field < 0 || json_is_null(e))
                 json_object_del(v, k);
             else
-                normalise(aws_field_at(field)->shape, e);
+                normalise(aws_field_at((size_t)field)->shape, e);
         }
         return;
     }
@@ -721,7 +721,7 @@ int aws_validate_input(const struct aws_operation *op, json_t *input, struct aws
 
     struct vctx c = { .err = err };
     c.style = op->service == AWS_SVC_ECR ? AWS_STYLE_ECR : AWS_STYLE_CORAL;
-    buf_init(&c.msgs, AWS_ERROR_MSG_MAX * 2);
+    buf_init(&c.msgs, (size_t)AWS_ERROR_MSG_MAX * 2);
     check(&c, op->input, input);
     if (c.count > 0) {
         if (c.style == AWS_STYLE_CORAL) {
