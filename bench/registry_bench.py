@@ -56,6 +56,29 @@ def one_round(host, images, ref):
     raise SystemExit("registry-bench printed no BENCH_JSON line")
 
 
+def blob_get_seconds(port, repo, ref_layout, ref):
+    """Median time of `curl` fetching the image's largest layer from the registry (the server's
+    own share of a pull, without skopeo's client-side work)."""
+    with open(os.path.join(ref_layout, "index.json")) as f:
+        idx = json.load(f)
+    m = [x for x in idx["manifests"]
+         if x.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref][0]
+    with open(os.path.join(ref_layout, "blobs", *m["digest"].split(":"))) as f:
+        doc = json.load(f)
+    if "layers" not in doc:
+        return None
+    layer = max(doc["layers"], key=lambda l: l["size"])["digest"]
+    times = []
+    for _ in range(7):
+        p = subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{time_total}",
+                            "http://127.0.0.1:%d/v2/%s/blobs/%s" % (port, repo, layer)],
+                           capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            return None
+        times.append(float(p.stdout))
+    return statistics.median(times)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -99,6 +122,16 @@ def main():
                     "%s %.3fs" % (s, r[s]) for s in STEPS)), file=sys.stderr)
         time.sleep(1.0)
         idle_after = rss_kib(vig.pid)
+        # the last pushed repository of each registry holds the image
+        repo = "bench/%s" % a.ref.split(":")[0].replace("/", "-")
+        blob = {}
+        for name, port in (("cncf", ref_port), ("vigil", vig_port)):
+            cat = subprocess.run(["curl", "-sf", "http://127.0.0.1:%d/v2/_catalog?n=1000" % port],
+                                 capture_output=True, text=True).stdout
+            repos = [r for r in json.loads(cat or "{}").get("repositories", [])
+                     if r.startswith(repo)]
+            blob[name] = blob_get_seconds(port, sorted(repos)[0], a.images, a.ref) \
+                if repos else None
     finally:
         vig.send_signal(signal.SIGTERM)
         try:
@@ -133,6 +166,9 @@ def main():
         v = statistics.median(res["vigil"][s])
         summary[s] = {"cncf": c, "vigil": v, "ratio": v / c if c else 0}
         out.append("| %s | %.3f | %.3f | %.2fx |" % (s, c, v, v / c if c else 0))
+    if blob.get("cncf") and blob.get("vigil"):
+        out.append("| largest layer GET with curl (server side of a pull) | %.3f | %.3f | %.2fx |"
+                   % (blob["cncf"], blob["vigil"], blob["vigil"] / blob["cncf"]))
     out.append("")
     out.append("vigil idle RSS: %.1f MiB fresh, %.1f MiB after the runs.\n" % (
         idle_fresh / 1024, idle_after / 1024))
