@@ -1226,6 +1226,21 @@ TEST(http_server_bad_requests)
     /* counted under the unmatched route with the library's status */
     ASSERT_TRUE(metrics_has(srv, "route=\"unmatched\",code=\"431\"} 1\n"));
 
+    /* a request line larger than the connection memory */
+    buf_reset(&b);
+    fd = raw_connect(srv);
+    big = xmalloc(100000);
+    memset(big, 'u', 100000);
+    big[0] = '/';
+    raw_send(fd, "GET ", 4);
+    raw_send(fd, big, 100000);
+    hdr = " HTTP/1.1\r\nHost: t\r\n\r\n";
+    raw_send(fd, hdr, strlen(hdr));
+    ASSERT_TRUE(raw_read(fd, &b, 5000, NULL));
+    ASSERT_TRUE(strncmp(buf_cstr(&b), "HTTP/1.1 414 ", 13) == 0);
+    close(fd);
+    free(big);
+
     /* garbage request lines */
     static const char *const garbage[] = {
         "\x01\x02\x03 garbage\r\n\r\n",
