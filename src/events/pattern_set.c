@@ -27,8 +27,12 @@ enum {
     TAG_SUFFIX = 'X', /* suffix of the string */
     TAG_FOLD = 'E',   /* folded string */
     TAG_FPREFIX = 'Q',
-    TAG_FSUFFIX = 'Y'
+    TAG_FSUFFIX = 'Y',
+    TAG_GRAM = 'G' /* GRAM_LEN bytes found anywhere in the string */
 };
+
+/* Length of the substrings a wildcard's middle segment is indexed by. */
+#define GRAM_LEN 8
 
 struct rule {
     char *id;
@@ -81,6 +85,8 @@ struct ppath {
     /* probe lengths for prefix/suffix tables (plain and folded) */
     uint16_t *plen, *slen, *fplen, *fslen;
     uint32_t nplen, nslen, nfplen, nfslen;
+    uint64_t gram_first[4]; /* first bytes of the GRAM_LEN keys anchored here */
+    bool want_gram;
     bool want_fold;   /* some anchor needs the folded value */
     bool want_number; /* leaves need the comparable number */
     bool want_ip;
@@ -273,6 +279,8 @@ struct bpath {
     VEC(struct range_ent) ranges;
     VEC(struct iprange) ip;
     /* distinct anchor keys seen here (for selectivity estimates) */
+    uint64_t gram_first[4];
+    bool want_gram;
     size_t nkeys;
     double coverage; /* share of all sub-rules that name this path */
     bool want_fold, want_number, want_ip;
@@ -338,8 +346,17 @@ static uint8_t matcher_key(const struct pm *m, const char **bytes, size_t *len, 
             *len = w->seg[0].len;
             return TAG_STR;
         }
-        /* the longer of the literal head and tail */
+        /* the longest literal: head, tail, or a middle segment found by its first bytes */
         const struct str *hd = &w->seg[0], *tl = &w->seg[w->nseg - 1];
+        const struct str *mid = NULL;
+        for (size_t i = 1; i + 1 < w->nseg; i++)
+            if (w->seg[i].len >= GRAM_LEN && (!mid || w->seg[i].len > mid->len))
+                mid = &w->seg[i];
+        if (mid && mid->len > hd->len && mid->len > tl->len) {
+            *bytes = mid->ptr;
+            *len = GRAM_LEN;
+            return TAG_GRAM;
+        }
         if (hd->len == 0 && tl->len == 0)
             return 0;
         if (hd->len >= tl->len) {
@@ -458,6 +475,40 @@ static bool range_covers_slot(const struct range_ent *r, const int64_t *b, size_
     if (i == 0 || i >= n)
         return false;
     return b[i - 1] >= r->lo && b[i] <= r->hi;
+}
+
+/* Check order of a candidate's fields: the likeliest to fail first, the anchor (which has
+ * already matched a leaf) last. Only without exists:false, whose meaning depends on the path
+ * order event-ruler walks in. */
+static void order_fields(struct xsub *xs, size_t anchor, const struct bpath *bp)
+{
+    for (size_t j = 0; j < xs->nf; j++)
+        if (xs->f[j].vals->has_absent)
+            return;
+    double cost[64];
+    if (xs->nf > ARRAY_SIZE(cost))
+        return;
+    for (size_t j = 0; j < xs->nf; j++) {
+        const struct pvals *pv = xs->f[j].vals;
+        cost[j] = 0;
+        for (size_t k = 0; k < pv->n; k++)
+            cost[j] += matcher_cost(&pv->v[k], &bp[xs->f[j].pid]);
+        if (j == anchor)
+            cost[j] = 1e9;
+    }
+    /* insertion sort: a handful of fields */
+    for (size_t j = 1; j < xs->nf; j++) {
+        struct xfield f = xs->f[j];
+        double c = cost[j];
+        size_t k = j;
+        while (k > 0 && cost[k - 1] > c) {
+            xs->f[k] = xs->f[k - 1];
+            cost[k] = cost[k - 1];
+            k--;
+        }
+        xs->f[k] = f;
+        cost[k] = c;
+    }
 }
 
 int pattern_set_build(struct pattern_set *s)
@@ -627,6 +678,11 @@ int pattern_set_build(struct pattern_set *s)
                     add_len(&p->fslen, (uint16_t)(kl < 65535 ? kl : 65535));
                 if (tag == TAG_FOLD || tag == TAG_FPREFIX || tag == TAG_FSUFFIX)
                     p->want_fold = true;
+                if (tag == TAG_GRAM) {
+                    unsigned char c0 = (unsigned char)kb[0];
+                    p->gram_first[c0 / 64] |= 1ull << (c0 % 64);
+                    p->want_gram = true;
+                }
                 if (tag == TAG_NUM || tag == TAG_NUMTXT)
                     p->want_number = true;
             } else if (m->kind == PM_NUM_RANGE) {
@@ -647,6 +703,7 @@ int pattern_set_build(struct pattern_set *s)
         }
         if (presence)
             VEC_PUSH(&p->presence, (uint32_t)i);
+        order_fields(&s->subs[i], (size_t)bf, bp);
     }
 
     /* anchor hash table: group equal keys */
@@ -693,6 +750,8 @@ int pattern_set_build(struct pattern_set *s)
         struct bpath *p = &bp[i];
         struct ppath *q = &s->paths[i];
         q->want_fold = p->want_fold;
+        q->want_gram = p->want_gram;
+        memcpy(q->gram_first, p->gram_first, sizeof(q->gram_first));
         q->want_number = p->want_number;
         q->want_ip = p->want_ip;
 #define FREEZE(DST, CNT, SRC)                                                     \
@@ -779,6 +838,7 @@ struct pattern_scratch {
     VEC(uint32_t) touched; /* paths with leaves in this event */
     uint32_t *path_head;
     uint32_t *path_epoch;
+    uint32_t *path_arr_epoch; /* the path has a leaf inside an array in this event */
     size_t npaths_cap;
     uint32_t *sub_epoch;
     size_t nsubs_cap;
@@ -809,6 +869,7 @@ void pattern_scratch_free(struct pattern_scratch *m)
     VEC_FREE(&m->chosen);
     free(m->path_head);
     free(m->path_epoch);
+    free(m->path_arr_epoch);
     free(m->sub_epoch);
     free(m->rule_epoch);
     free(m);
@@ -819,9 +880,11 @@ static void scratch_fit(struct pattern_scratch *m, const struct pattern_set *s, 
     if (m->npaths_cap < s->npaths) {
         free(m->path_head);
         free(m->path_epoch);
+        free(m->path_arr_epoch);
         m->npaths_cap = s->npaths;
         m->path_head = xcalloc(s->npaths, sizeof(uint32_t));
         m->path_epoch = xcalloc(s->npaths, sizeof(uint32_t));
+        m->path_arr_epoch = xcalloc(s->npaths, sizeof(uint32_t));
     }
     if (m->nsubs_cap < s->nsubs) {
         free(m->sub_epoch);
@@ -845,6 +908,7 @@ static void scratch_fit(struct pattern_scratch *m, const struct pattern_set *s, 
     if (++m->epoch == 0) {
         /* wrapped: forget every stamp */
         memset(m->path_epoch, 0, m->npaths_cap * sizeof(uint32_t));
+        memset(m->path_arr_epoch, 0, m->npaths_cap * sizeof(uint32_t));
         memset(m->sub_epoch, 0, m->nsubs_cap * sizeof(uint32_t));
         memset(m->rule_epoch, 0, m->nrules_cap * sizeof(uint32_t));
         m->epoch = 1;
@@ -874,6 +938,8 @@ static void add_leaf(struct pattern_scratch *m, uint32_t pid, uint32_t elem, uin
         m->path_head[pid] = NONE32;
         VEC_PUSH(&m->touched, pid);
     }
+    if (elem)
+        m->path_arr_epoch[pid] = m->epoch;
     lf.next = m->path_head[pid];
     m->path_head[pid] = (uint32_t)m->leaves.n;
     VEC_PUSH(&m->leaves, lf);
@@ -1234,10 +1300,9 @@ static bool eval_fields(struct pattern_scratch *m, const struct xsub *xs, uint32
         if (!field_test(m, f->vals, lf) || !consistent_with(m, lf->elem))
             continue;
         if (lf->elem == 0) {
-            if (eval_fields(m, xs, k + 1))
-                return true;
-            /* a leaf outside arrays constrains nothing: another one would not do better */
-            continue;
+            /* a leaf outside arrays constrains nothing: no other leaf can do better, and it
+             * rules out exists:false */
+            return eval_fields(m, xs, k + 1);
         }
         VEC_PUSH(&m->chosen, lf->elem);
         bool ok = eval_fields(m, xs, k + 1);
@@ -1253,6 +1318,37 @@ static bool eval_fields(struct pattern_scratch *m, const struct xsub *xs, uint32
         return eval_fields(m, xs, k + 1);
     }
     return false;
+}
+
+/* A sub-rule none of whose paths has a leaf inside an array this time: every field only needs
+ * one matching leaf (or none at all, for exists:false), in any order. */
+static bool eval_flat(struct pattern_scratch *m, const struct xsub *xs)
+{
+    for (uint32_t k = 0; k < xs->nf; k++) {
+        const struct xfield *f = &xs->f[k];
+        uint32_t head = m->path_epoch[f->pid] == m->epoch ? m->path_head[f->pid] : NONE32;
+        if (head == NONE32) {
+            if (!f->vals->has_absent)
+                return false;
+            continue;
+        }
+        bool ok = false;
+        for (uint32_t li = head; li != NONE32 && !ok; li = m->leaves.v[li].next)
+            ok = field_test(m, f->vals, &m->leaves.v[li]);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool eval_sub(struct pattern_scratch *m, const struct xsub *xs)
+{
+    for (uint32_t k = 0; k < xs->nf; k++)
+        if (m->path_arr_epoch[xs->f[k].pid] == m->epoch) {
+            m->chosen.n = 0;
+            return eval_fields(m, xs, 0);
+        }
+    return eval_flat(m, xs);
 }
 
 /* ---- matching: candidates ----------------------------------------------------------------- */
@@ -1275,8 +1371,7 @@ static void candidate(struct run *r, uint32_t sub)
     const struct xsub *xs = &r->s->subs[sub];
     if (m->rule_epoch[xs->rule] == m->epoch)
         return;
-    m->chosen.n = 0;
-    if (!eval_fields(m, xs, 0))
+    if (!eval_sub(m, xs))
         return;
     m->rule_epoch[xs->rule] = m->epoch;
     r->count++;
@@ -1323,6 +1418,12 @@ static void anchors_of_leaf(struct run *r, const struct ppath *pp, struct leaf *
             for (uint32_t i = 0; i < pp->nfslen; i++)
                 if (pp->fslen[i] <= f.len)
                     probe(r, pid, TAG_FSUFFIX, f.ptr + f.len - pp->fslen[i], pp->fslen[i]);
+        }
+        if (pp->want_gram && lf->len >= GRAM_LEN) {
+            const unsigned char *v = (const unsigned char *)lf->s;
+            for (uint32_t i = 0; i + GRAM_LEN <= lf->len; i++)
+                if ((pp->gram_first[v[i] / 64] >> (v[i] % 64)) & 1)
+                    probe(r, pid, TAG_GRAM, lf->s + i, GRAM_LEN);
         }
         if (pp->nip) {
             int l = leaf_ip(lf);
