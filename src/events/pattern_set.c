@@ -41,6 +41,7 @@ struct rule {
 
 struct xfield {
     uint32_t pid;
+    uint32_t vid; /* the same (path, value list) in any rule has the same vid */
     const struct pvals *vals;
 };
 
@@ -112,6 +113,7 @@ struct pattern_set {
     struct ppath *paths;
     struct xsub *subs;
     size_t nsubs;
+    size_t nvids;
     struct akey *keys;
     size_t key_cap; /* power of two */
     uint32_t *anchor_subs;
@@ -477,6 +479,83 @@ static bool range_covers_slot(const struct range_ent *r, const int64_t *b, size_
     return b[i - 1] >= r->lo && b[i] <= r->hi;
 }
 
+static bool pm_same(const struct pm *a, const struct pm *b)
+{
+    if (a->kind != b->kind || a->lit != b->lit || !str_eq(a->s, b->s) || a->num != b->num ||
+        a->num_ok != b->num_ok || a->lo != b->lo || a->hi != b->hi || a->lo_open != b->lo_open ||
+        a->hi_open != b->hi_open || a->ip_len != b->ip_len || a->nset != b->nset ||
+        memcmp(a->ip_lo, b->ip_lo, 16) != 0 || memcmp(a->ip_hi, b->ip_hi, 16) != 0)
+        return false;
+    for (size_t i = 0; i < a->nset; i++) {
+        if (a->set && !str_eq(a->set[i], b->set[i]))
+            return false;
+        if (a->nums && a->nums[i] != b->nums[i])
+            return false;
+    }
+    return true;
+}
+
+static uint64_t pvals_hash(const struct pvals *pv)
+{
+    uint64_t h = pv->n;
+    for (size_t i = 0; i < pv->n; i++) {
+        const struct pm *m = &pv->v[i];
+        h = h * 31 + (uint64_t)m->kind;
+        h ^= phash(m->s.ptr ? m->s.ptr : "", m->s.len) + (uint64_t)m->lo * 7 + (uint64_t)m->hi;
+        for (size_t k = 0; k < m->nset && m->set; k++)
+            h ^= phash(m->set[k].ptr, m->set[k].len) * (k + 1);
+    }
+    return h;
+}
+
+static bool pvals_same(const struct pvals *a, const struct pvals *b)
+{
+    if (a == b)
+        return true;
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (!pm_same(&a->v[i], &b->v[i]))
+            return false;
+    return true;
+}
+
+struct vid_ent {
+    uint64_t h;
+    uint32_t pid, vid;
+    const struct pvals *vals;
+};
+
+/* Give equal (path, value list) pairs one id, so a check is done once per event. */
+static void intern_values(struct pattern_set *s)
+{
+    size_t nf = 0;
+    for (size_t i = 0; i < s->nsubs; i++)
+        nf += s->subs[i].nf;
+    size_t cap = 16;
+    while (cap < nf * 2 + 2)
+        cap *= 2;
+    struct vid_ent *t = xcalloc(cap, sizeof(*t));
+    s->nvids = 0;
+    for (size_t i = 0; i < s->nsubs; i++)
+        for (size_t j = 0; j < s->subs[i].nf; j++) {
+            struct xfield *f = &s->subs[i].f[j];
+            uint64_t h = pvals_hash(f->vals) ^ ((uint64_t)f->pid * 0x9e3779b97f4a7c15ull);
+            size_t k = h & (cap - 1);
+            while (t[k].vals &&
+                   !(t[k].h == h && t[k].pid == f->pid && pvals_same(t[k].vals, f->vals)))
+                k = (k + 1) & (cap - 1);
+            if (!t[k].vals) {
+                t[k].h = h;
+                t[k].pid = f->pid;
+                t[k].vals = f->vals;
+                t[k].vid = (uint32_t)s->nvids++;
+            }
+            f->vid = t[k].vid;
+        }
+    free(t);
+}
+
 /* Check order of a candidate's fields: the likeliest to fail first, the anchor (which has
  * already matched a leaf) last. Only without exists:false, whose meaning depends on the path
  * order event-ruler walks in. */
@@ -575,6 +654,8 @@ int pattern_set_build(struct pattern_set *s)
     VEC_FREE(&b.nodes);
     VEC_FREE(&b.pool);
     VEC_FREE(&b.edges);
+
+    intern_values(s);
 
     /* distinct anchor keys per path, for the selectivity estimate */
     struct bpath *bp = xcalloc(s->npaths ? s->npaths : 1, sizeof(*bp));
@@ -842,6 +923,9 @@ struct pattern_scratch {
     size_t npaths_cap;
     uint32_t *sub_epoch;
     size_t nsubs_cap;
+    uint32_t *vid_epoch; /* memo of "some leaf of the path fits the value list" */
+    uint8_t *vid_val;
+    size_t nvids_cap;
     uint32_t *rule_epoch;
     size_t nrules_cap;
     uint32_t epoch;
@@ -872,6 +956,8 @@ void pattern_scratch_free(struct pattern_scratch *m)
     free(m->path_arr_epoch);
     free(m->sub_epoch);
     free(m->rule_epoch);
+    free(m->vid_epoch);
+    free(m->vid_val);
     free(m);
 }
 
@@ -890,6 +976,13 @@ static void scratch_fit(struct pattern_scratch *m, const struct pattern_set *s, 
         free(m->sub_epoch);
         m->nsubs_cap = s->nsubs;
         m->sub_epoch = xcalloc(s->nsubs, sizeof(uint32_t));
+    }
+    if (m->nvids_cap < s->nvids) {
+        free(m->vid_epoch);
+        free(m->vid_val);
+        m->nvids_cap = s->nvids;
+        m->vid_epoch = xcalloc(s->nvids, sizeof(uint32_t));
+        m->vid_val = xcalloc(s->nvids, 1);
     }
     if (m->nrules_cap < s->rules.n) {
         free(m->rule_epoch);
@@ -910,6 +1003,7 @@ static void scratch_fit(struct pattern_scratch *m, const struct pattern_set *s, 
         memset(m->path_epoch, 0, m->npaths_cap * sizeof(uint32_t));
         memset(m->path_arr_epoch, 0, m->npaths_cap * sizeof(uint32_t));
         memset(m->sub_epoch, 0, m->nsubs_cap * sizeof(uint32_t));
+        memset(m->vid_epoch, 0, m->nvids_cap * sizeof(uint32_t));
         memset(m->rule_epoch, 0, m->nrules_cap * sizeof(uint32_t));
         m->epoch = 1;
     }
@@ -1332,10 +1426,14 @@ static bool eval_flat(struct pattern_scratch *m, const struct xsub *xs)
                 return false;
             continue;
         }
-        bool ok = false;
-        for (uint32_t li = head; li != NONE32 && !ok; li = m->leaves.v[li].next)
-            ok = field_test(m, f->vals, &m->leaves.v[li]);
-        if (!ok)
+        if (m->vid_epoch[f->vid] != m->epoch) {
+            bool ok = false;
+            for (uint32_t li = head; li != NONE32 && !ok; li = m->leaves.v[li].next)
+                ok = field_test(m, f->vals, &m->leaves.v[li]);
+            m->vid_epoch[f->vid] = m->epoch;
+            m->vid_val[f->vid] = ok;
+        }
+        if (!m->vid_val[f->vid])
             return false;
     }
     return true;
