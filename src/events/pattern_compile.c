@@ -651,16 +651,163 @@ static struct str fold_str(struct comp *c, struct str s)
 }
 
 /* ComparableNumber.generate(text) for a pattern operand: refusals as event-ruler words them. */
+/* A JSON number as Java's BigDecimal sees it after stripTrailingZeros(): significant digits
+ * (no leading zeros; "0" for zero), sign and scale (digits right of the point; negative for
+ * trailing powers of ten). */
+struct bigdec {
+    char digits[64];
+    size_t n;
+    bool neg;
+    long scale;
+};
+
+static bool bigdec_parse(struct str t, struct bigdec *b)
+{
+    memset(b, 0, sizeof(*b));
+    size_t i = 0;
+    long frac = 0, exp = 0;
+    if (i < t.len && t.ptr[i] == '-') {
+        b->neg = true;
+        i++;
+    }
+    for (; i < t.len && ((t.ptr[i] >= '0' && t.ptr[i] <= '9') || t.ptr[i] == '.'); i++) {
+        if (t.ptr[i] == '.') {
+            frac = -1; /* counting starts after the point */
+            continue;
+        }
+        if (frac < 0 || frac > 0)
+            frac = frac < 0 ? 1 : frac + 1;
+        if (b->n == 0 && t.ptr[i] == '0')
+            continue;
+        if (b->n >= sizeof(b->digits) - 1)
+            return false;
+        b->digits[b->n++] = t.ptr[i];
+    }
+    if (frac < 0)
+        frac = 0;
+    if (i < t.len && (t.ptr[i] == 'e' || t.ptr[i] == 'E')) {
+        i++;
+        bool en = false;
+        if (i < t.len && (t.ptr[i] == '+' || t.ptr[i] == '-'))
+            en = t.ptr[i++] == '-';
+        for (; i < t.len && t.ptr[i] >= '0' && t.ptr[i] <= '9'; i++)
+            if (exp < 100000)
+                exp = exp * 10 + (t.ptr[i] - '0');
+        if (en)
+            exp = -exp;
+    }
+    b->scale = frac - exp;
+    if (b->n == 0) {
+        b->digits[b->n++] = '0';
+        b->scale = 0;
+        b->neg = false;
+        return true;
+    }
+    while (b->n > 1 && b->digits[b->n - 1] == '0') {
+        b->n--;
+        b->scale--;
+    }
+    return true;
+}
+
+/* BigDecimal.toString() */
+static void bigdec_string(const struct bigdec *b, struct buf *out)
+{
+    long adjusted = -b->scale + (long)b->n - 1;
+    if (b->neg)
+        buf_putc(out, '-');
+    if (b->scale >= 0 && adjusted >= -6) {
+        if (b->scale == 0) {
+            buf_append(out, b->digits, b->n);
+        } else if ((long)b->n > b->scale) {
+            buf_append(out, b->digits, b->n - (size_t)b->scale);
+            buf_putc(out, '.');
+            buf_append(out, b->digits + b->n - (size_t)b->scale, (size_t)b->scale);
+        } else {
+            buf_append_cstr(out, "0.");
+            for (long k = 0; k < b->scale - (long)b->n; k++)
+                buf_putc(out, '0');
+            buf_append(out, b->digits, b->n);
+        }
+        return;
+    }
+    buf_putc(out, b->digits[0]);
+    if (b->n > 1) {
+        buf_putc(out, '.');
+        buf_append(out, b->digits + 1, b->n - 1);
+    }
+    buf_printf(out, "E%s%ld", adjusted >= 0 ? "+" : "", adjusted);
+}
+
+/* Double.toHexString() */
+static void java_hex_double(double d, struct buf *out)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    if (bits >> 63)
+        buf_putc(out, '-');
+    uint64_t frac = bits & ((1ull << 52) - 1);
+    int e = (int)((bits >> 52) & 0x7ff);
+    if (e == 0 && frac == 0) {
+        buf_append_cstr(out, "0x0.0p0");
+        return;
+    }
+    char hex[16];
+    snprintf(hex, sizeof(hex), "%013llx", (unsigned long long)frac);
+    size_t hl = 13;
+    while (hl > 1 && hex[hl - 1] == '0')
+        hl--;
+    buf_printf(out, "0x%c.%.*sp%d", e == 0 ? '0' : '1', (int)hl, hex, e == 0 ? -1022 : e - 1023);
+}
+
+/* ComparableNumber.generate(text) for a pattern operand: refusals as event-ruler words them. */
 static int64_t pattern_number(struct comp *c, struct str t, enum loc_mode loc)
 {
     int64_t v;
     if (pnum_parse(t.ptr, t.len, &v))
         return v;
-    /* out of range or more than six decimals */
-    double d = strtod(arena_strndup(c->a, t.ptr, t.len), NULL);
-    if (d < -5e9 || d > 5e9)
-        fail_at(c, loc, c->pos, "Value must be between -5.0E9 and 5.0E9, inclusive");
-    fail_at(c, loc, c->pos, "Only values upto 6 decimals are supported %.*s", (int)t.len, t.ptr);
+    struct bigdec b;
+    if (bigdec_parse(t, &b) && b.scale > 6) {
+        /* "...supported" + number + " " + text + " " + the number rounded half up to six
+         * decimals, as a hexadecimal double */
+        struct bigdec r = b;
+        long drop = b.scale - 6;
+        char rounded[80];
+        size_t keep = (long)b.n > drop ? b.n - (size_t)drop : 0;
+        bool up = (long)b.n >= drop && b.digits[b.n - (size_t)drop] >= '5';
+        memcpy(rounded, b.digits, keep);
+        size_t rl = keep;
+        if (rl == 0)
+            rounded[rl++] = '0';
+        if (up) {
+            size_t k = rl;
+            while (k > 0 && rounded[k - 1] == '9')
+                rounded[--k] = '0';
+            if (k == 0) {
+                memmove(rounded + 1, rounded, rl++);
+                rounded[0] = '1';
+            } else {
+                rounded[k - 1]++;
+            }
+        }
+        rounded[rl] = '\0';
+        /* BigDecimal has no negative zero */
+        bool zero = strspn(rounded, "0") == rl;
+        char num[128];
+        snprintf(num, sizeof(num), "%s%sE-6", b.neg && !zero ? "-" : "", rounded);
+        struct buf m;
+        buf_init(&m, 4096);
+        bigdec_string(&r, &m);
+        buf_putc(&m, ' ');
+        buf_append(&m, t.ptr, t.len);
+        buf_putc(&m, ' ');
+        java_hex_double(strtod(num, NULL), &m);
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", buf_cstr(&m));
+        buf_release(&m);
+        fail_at(c, loc, c->pos, "Only values upto 6 decimals are supported%s", msg);
+    }
+    fail_at(c, loc, c->pos, "Value must be between -5.0E9 and 5.0E9, inclusive");
 }
 
 static void cidr_range(struct comp *c, struct str t, struct pm *m)
