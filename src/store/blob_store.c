@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/vec.h"
 #include "base/xalloc.h"
 
 /* Writeback is started every this many bytes (sync_file_range), so the fdatasync at the end of
@@ -50,6 +51,14 @@ struct blob_store {
     size_t nwriters;
     bool usage_known;
     uint64_t usage_bytes, usage_count;
+    /* Files to delete are renamed into DATA/uploads/.trash (instant) and unlinked by a
+     * background thread: freeing a large file's extents takes tens of milliseconds, which
+     * should not be spent inside a request or a database transaction. */
+    int trash_dfd;
+    pthread_t reaper;
+    bool reaper_running, closing;
+    pthread_cond_t reap_cv;
+    VEC(char *) reap_q; /* names in .trash, guarded by lock */
 };
 
 /* ---- helpers ---- */
@@ -146,16 +155,102 @@ static int mkdir_p(const char *path)
     return rc;
 }
 
+/* ---- deferred deletion ---- */
+
+static void *reaper_main(void *arg)
+{
+    struct blob_store *bs = arg;
+    pthread_mutex_lock(&bs->lock);
+    for (;;) {
+        while (bs->reap_q.n == 0 && !bs->closing)
+            pthread_cond_wait(&bs->reap_cv, &bs->lock);
+        if (bs->reap_q.n == 0)
+            break; /* closing and nothing left */
+        char *name = bs->reap_q.v[--bs->reap_q.n];
+        pthread_mutex_unlock(&bs->lock);
+        if (unlinkat(bs->trash_dfd, name, 0) != 0 && errno != ENOENT)
+            log_warn("store", "cannot remove '%s/uploads/.trash/%s': %s", bs->root, name,
+                     strerror(errno));
+        free(name);
+        pthread_mutex_lock(&bs->lock);
+    }
+    pthread_mutex_unlock(&bs->lock);
+    return NULL;
+}
+
+/* Queue a name in .trash for unlinking. Lock held. */
+static void reap_enqueue_locked(struct blob_store *bs, char *name)
+{
+    VEC_PUSH(&bs->reap_q, name);
+    if (!bs->reaper_running) {
+        if (pthread_create(&bs->reaper, NULL, reaper_main, bs) == 0) {
+            bs->reaper_running = true;
+        } else { /* no thread: delete right here */
+            bs->reap_q.n--;
+            unlinkat(bs->trash_dfd, name, 0);
+            free(name);
+            return;
+        }
+    }
+    pthread_cond_signal(&bs->reap_cv);
+}
+
+/* Make dfd/name disappear now and free its space later. Returns 0 or -errno (ENOENT when it
+ * does not exist). The _locked variant is called with bs->lock held. */
+static int remove_later_locked(struct blob_store *bs, int dfd, const char *name)
+{
+    char trash[BLOB_UPLOAD_ID_LEN + 1];
+    blob_upload_id_new(trash);
+    if (bs->trash_dfd < 0 || renameat(dfd, name, bs->trash_dfd, trash) != 0) {
+        if (errno == ENOENT)
+            return -ENOENT;
+        return unlinkat(dfd, name, 0) == 0 ? 0 : -errno;
+    }
+    reap_enqueue_locked(bs, xstrdup(trash));
+    return 0;
+}
+
+static int remove_later(struct blob_store *bs, int dfd, const char *name)
+{
+    pthread_mutex_lock(&bs->lock);
+    int rc = remove_later_locked(bs, dfd, name);
+    pthread_mutex_unlock(&bs->lock);
+    return rc;
+}
+
+static int queue_old_trash(void *ctx, const char *name, uint64_t size, int64_t mtime)
+{
+    struct blob_store *bs = ctx;
+    (void)size;
+    (void)mtime;
+    pthread_mutex_lock(&bs->lock);
+    reap_enqueue_locked(bs, xstrdup(name));
+    pthread_mutex_unlock(&bs->lock);
+    return 0;
+}
+
+static bool any_name(const char *name, void *arg)
+{
+    (void)name;
+    (void)arg;
+    return true;
+}
+
+static int walk_dir(int dfd, bool (*name_ok)(const char *name, void *arg), void *arg,
+                    int (*fn)(void *ctx, const char *name, uint64_t size, int64_t mtime),
+                    void *ctx);
+
 /* ---- open / close ---- */
 
 int blob_store_open(const char *data_dir, struct blob_store **out, struct diag *d)
 {
     struct blob_store *bs = xcalloc(1, sizeof(*bs));
     bs->root = xstrdup(data_dir);
-    bs->blobs_dfd = bs->uploads_dfd = -1;
+    bs->blobs_dfd = bs->uploads_dfd = bs->trash_dfd = -1;
     for (int i = 0; i < 256; i++)
         bs->prefix_dfd[i] = -1;
     pthread_mutex_init(&bs->lock, NULL);
+    pthread_cond_init(&bs->reap_cv, NULL);
 
     char *blobs = xasprintf("%s/blobs/sha256", data_dir);
     char *uploads = xasprintf("%s/uploads", data_dir);
@@ -175,6 +270,12 @@ int blob_store_open(const char *data_dir, struct blob_store **out, struct diag *
     }
     free(blobs);
     free(uploads);
+    /* the trash is optional: without it files are unlinked in place */
+    bs->trash_dfd = open_dir_at(bs->uploads_dfd, ".trash", true, NULL);
+    if (bs->trash_dfd >= 0)
+        walk_dir(bs->trash_dfd, any_name, NULL, queue_old_trash, bs); /* left by a crash */
+    else
+        bs->trash_dfd = -1;
     *out = bs;
     return 0;
 fail:
@@ -197,6 +298,17 @@ void blob_store_close(struct blob_store *bs)
 {
     if (!bs)
         return;
+    pthread_mutex_lock(&bs->lock);
+    bs->closing = true;
+    pthread_cond_signal(&bs->reap_cv);
+    bool joined = bs->reaper_running;
+    pthread_mutex_unlock(&bs->lock);
+    if (joined)
+        pthread_join(bs->reaper, NULL); /* finishes what is queued */
+    for (size_t i = 0; i < bs->reap_q.n; i++)
+        free(bs->reap_q.v[i]);
+    VEC_FREE(&bs->reap_q);
+    pthread_cond_destroy(&bs->reap_cv);
     for (int i = 0; i < NBUCKETS; i++) {
         struct blob_writer *w = bs->buckets[i];
         while (w) {
@@ -213,6 +325,8 @@ void blob_store_close(struct blob_store *bs)
         close(bs->blobs_dfd);
     if (bs->uploads_dfd >= 0)
         close(bs->uploads_dfd);
+    if (bs->trash_dfd >= 0)
+        close(bs->trash_dfd);
     pthread_mutex_destroy(&bs->lock);
     free(bs->root);
     free(bs);
@@ -275,19 +389,22 @@ int blob_store_remove(struct blob_store *bs, const char *digest)
     if (!split_digest(digest, &hex, &prefix))
         return -ERR_INVALID;
     pthread_mutex_lock(&bs->lock);
-    int rc = prefix_dir(bs, prefix, false);
+    int dfd = prefix_dir(bs, prefix, false);
+    pthread_mutex_unlock(&bs->lock);
+    if (dfd < 0)
+        return dfd;
     struct stat st;
-    if (rc >= 0) {
-        int dfd = rc;
-        rc = 0;
-        if (fstatat(dfd, hex, &st, 0) != 0 || unlinkat(dfd, hex, 0) != 0)
-            rc = -errno;
-        if (rc == 0 && bs->usage_known) {
+    if (fstatat(dfd, hex, &st, 0) != 0)
+        return -errno;
+    int rc = remove_later(bs, dfd, hex);
+    if (rc == 0) {
+        pthread_mutex_lock(&bs->lock);
+        if (bs->usage_known) {
             bs->usage_bytes -= (uint64_t)st.st_size;
             bs->usage_count--;
         }
+        pthread_mutex_unlock(&bs->lock);
     }
-    pthread_mutex_unlock(&bs->lock);
     return rc;
 }
 
@@ -617,7 +734,7 @@ void blob_upload_release(struct blob_store *bs, struct blob_writer *w)
     pthread_mutex_lock(&bs->lock);
     bool drop = w->cancelled || w->broken || w->finished;
     if (w->cancelled)
-        unlinkat(bs->uploads_dfd, w->id, 0);
+        remove_later_locked(bs, bs->uploads_dfd, w->id);
     if (drop) {
         /* a broken or finished state cannot continue: the next acquire rehashes the file */
         table_remove(bs, w);
@@ -666,7 +783,7 @@ int blob_upload_remove(struct blob_store *bs, const char *id)
     }
     if (w)
         table_remove(bs, w);
-    int rc = unlinkat(bs->uploads_dfd, id, 0) == 0 ? 0 : -errno;
+    int rc = remove_later_locked(bs, bs->uploads_dfd, id);
     pthread_mutex_unlock(&bs->lock);
     if (w) {
         writer_free(w);
@@ -791,14 +908,14 @@ int blob_writer_publish(struct blob_store *bs, struct blob_writer *w, bool *crea
     struct stat st;
     if (dfd < 0) {
         rc = dfd;
-        unlinkat(bs->uploads_dfd, w->id, 0);
+        remove_later(bs, bs->uploads_dfd, w->id);
     } else if (fstatat(dfd, hex, &st, 0) == 0) {
-        unlinkat(bs->uploads_dfd, w->id, 0); /* already there: this copy is redundant */
+        remove_later(bs, bs->uploads_dfd, w->id); /* already there: this copy is redundant */
     } else if ((rc = writer_sync(w)) != 0) {
-        unlinkat(bs->uploads_dfd, w->id, 0);
+        remove_later(bs, bs->uploads_dfd, w->id);
     } else if (renameat(bs->uploads_dfd, w->id, dfd, hex) != 0) {
         rc = -errno;
-        unlinkat(bs->uploads_dfd, w->id, 0);
+        remove_later(bs, bs->uploads_dfd, w->id);
     } else {
         made = true;
         if (fsync(dfd) != 0)
@@ -820,7 +937,7 @@ int blob_writer_publish(struct blob_store *bs, struct blob_writer *w, bool *crea
 void blob_writer_abort(struct blob_store *bs, struct blob_writer *w)
 {
     pthread_mutex_lock(&bs->lock);
-    unlinkat(bs->uploads_dfd, w->id, 0);
+    remove_later_locked(bs, bs->uploads_dfd, w->id);
     table_remove(bs, w);
     pthread_mutex_unlock(&bs->lock);
     writer_free(w);

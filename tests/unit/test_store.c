@@ -2,6 +2,7 @@
 /* Unit tests for src/store: the metadata database (migrations, transactions, per-thread
  * connections, statement cache) and the blob store (verify, publish, abort, resume after a
  * restart, never a partial file visible). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -277,6 +278,33 @@ TEST(blob_store_abort_and_mismatch)
     ASSERT_EQ(blob_upload_create(bs, "../x", &w), -ERR_INVALID);
     free(up);
     blob_store_close(bs);
+    /* deleted files went through the trash, which close leaves empty */
+    char *trash = xasprintf("%s/uploads/.trash", test_tmpdir());
+    DIR *d = opendir(trash);
+    ASSERT_TRUE(d != NULL);
+    int entries = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        entries += de->d_name[0] != '.';
+    closedir(d);
+    ASSERT_EQ(entries, 0);
+    free(trash);
+}
+
+TEST(blob_store_trash_left_by_a_crash_is_emptied)
+{
+    struct blob_store *bs;
+    ASSERT_EQ(blob_store_open(test_tmpdir(), &bs, NULL), 0);
+    blob_store_close(bs);
+    char *junk = xasprintf("%s/uploads/.trash/leftover", test_tmpdir());
+    int fd = open(junk, O_CREAT | O_WRONLY, 0600);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_EQ(write(fd, "x", 1), 1);
+    close(fd);
+    ASSERT_EQ(blob_store_open(test_tmpdir(), &bs, NULL), 0);
+    blob_store_close(bs);
+    ASSERT_FALSE(file_exists(junk));
+    free(junk);
 }
 
 TEST(blob_store_resume_in_memory_and_after_restart)
