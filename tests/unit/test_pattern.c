@@ -3,6 +3,7 @@
  * refusals with EventBridge's messages, each group citing its source), the same table as one
  * rule set, and the set API. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,4 +357,59 @@ TEST(pattern_error_location_long_source)
     free(msg);
     ASSERT_EQ(pattern_validate("{\"a\":[1]}", 9, &msg), 0);
     ASSERT_TRUE(msg == NULL);
+}
+
+struct conc {
+    const struct pattern_set *s;
+    struct tcase *cs;
+    size_t n;
+    int *want; /* per case: number of matching rules */
+    int bad;
+};
+
+static void *conc_worker(void *arg)
+{
+    struct conc *c = arg;
+    struct pattern_scratch *m = pattern_scratch_new();
+    for (int round = 0; round < 20; round++)
+        for (size_t i = 0; i < c->n; i++)
+            if (c->cs[i].expect >= 0 &&
+                pattern_set_match(c->s, m, c->cs[i].ev, c->cs[i].elen, NULL, NULL) != c->want[i])
+                __atomic_add_fetch(&c->bad, 1, __ATOMIC_RELAXED);
+    pattern_scratch_free(m);
+    return NULL;
+}
+
+/* A built set is read-only: threads matching at once, each with its scratch, agree with one. */
+TEST(pattern_set_concurrent_readers)
+{
+    struct tcase *cs;
+    size_t n = load_cases(&cs);
+    struct pattern_set *s = pattern_set_new();
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "case-%zu", i);
+        if (cs[i].expect >= 0)
+            ASSERT_EQ(pattern_set_add(s, id, cs[i].pat, cs[i].plen, NULL), 0);
+    }
+    ASSERT_EQ(pattern_set_build(s), 0);
+    struct conc c = { s, cs, n, xcalloc(n, sizeof(int)), 0 };
+    struct pattern_scratch *m = pattern_scratch_new();
+    long total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cs[i].expect >= 0) {
+            c.want[i] = pattern_set_match(s, m, cs[i].ev, cs[i].elen, NULL, NULL);
+            total += c.want[i];
+        }
+    pattern_scratch_free(m);
+    ASSERT_TRUE(total > 200);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, conc_worker, &c), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ASSERT_EQ(c.bad, 0);
+    free(c.want);
+    pattern_set_free(s);
+    free_cases(cs, n);
 }
