@@ -32,6 +32,11 @@ if [ "$vigil" = build/release/vigil ] && [ ! -x "$vigil" ]; then
     make -s BUILD=release all >&2
 fi
 
+if ! "$vigil" events --help >/dev/null 2>&1; then
+    echo "$vigil has no 'events' command; pass --vigil with a binary that has one" >&2
+    exit 2
+fi
+
 python3 - "$vigil" "$corpus" "$shared" "$repeat" "$only" <<'EOF'
 import json, os, subprocess, sys
 
