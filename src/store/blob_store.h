@@ -24,8 +24,8 @@ struct blob_writer;
 /* Open the store under data_dir, creating blobs/sha256/ and uploads/ as needed (mode 0750).
  * Errors: -errno (message in d). */
 int blob_store_open(const char *data_dir, struct blob_store **out, struct diag *d);
-/* Free the handle. Writers must have been released, published or aborted. Upload files stay
- * on disk for a later resume. */
+/* Free the handle, after the background thread has unlinked what was queued. Writers must
+ * have been released, published or aborted. Upload files stay on disk for a later resume. */
 void blob_store_close(struct blob_store *bs);
 
 /* ---- reading ---- */
@@ -36,7 +36,8 @@ int blob_store_open_read(struct blob_store *bs, const char *digest, int *fd, uin
 /* Size and modification time (unix seconds) of a blob; either pointer may be NULL. Errors as
  * blob_store_open_read. */
 int blob_store_stat(struct blob_store *bs, const char *digest, uint64_t *size, int64_t *mtime);
-/* Unlink a blob (readers with an open fd keep reading it). 0, -ENOENT, -ERR_INVALID, -errno.
+/* Remove a blob: it disappears at once (renamed into uploads/.trash, whose files a background
+ * thread unlinks; readers with an open fd keep reading it). 0, -ENOENT, -ERR_INVALID, -errno.
  * Callers coordinate with writers through the metadata database (see registry gc). */
 int blob_store_remove(struct blob_store *bs, const char *digest);
 /* Call fn for every blob file ("sha256:<hex>", size, mtime); files with other names are
