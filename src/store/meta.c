@@ -139,6 +139,10 @@ static const char *const migrations[] = {
     "CREATE TABLE scan_state ("
     "  key TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 3: schema versions of the modules that keep their own list of steps (meta_migrate) */
+    "CREATE TABLE schema_modules ("
+    "  module TEXT PRIMARY KEY,"
+    "  version INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define STMT_CACHE 96
@@ -344,6 +348,75 @@ static int migrate(struct meta_conn *c, struct diag *d)
 fail:
     meta_rollback(c);
     return diag_set(d, rc, 0, "migration failed: %s", err_str(rc));
+}
+
+static int module_version(struct meta_conn *c, const char *module, int *v)
+{
+    sqlite3_stmt *st;
+    int rc = meta_stmt(c, "SELECT version FROM schema_modules WHERE module = ?1", &st);
+    if (rc)
+        return rc;
+    meta_bind_text(st, 1, module);
+    int s = sqlite3_step(st);
+    *v = s == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    meta_done(st);
+    return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : meta_err(c, s, "schema_modules");
+}
+
+int meta_migrate(struct meta_db *db, const char *module, const char *const *steps, size_t n,
+                 struct diag *d)
+{
+    struct meta_conn *c;
+    int rc = meta_conn_get(db, &c);
+    if (rc)
+        return diag_set(d, rc, 0, "%s: no database connection", module);
+    for (;;) {
+        int have;
+        rc = meta_begin(c);
+        if (rc)
+            return diag_set(d, rc, 0, "%s: cannot lock the database for migration", module);
+        rc = module_version(c, module, &have);
+        if (rc) {
+            meta_rollback(c);
+            return diag_set(d, rc, 0, "%s: cannot read the schema version", module);
+        }
+        if (have < 0 || (size_t)have > n) {
+            meta_rollback(c);
+            return diag_set(d, -ERR_VERSION, 0,
+                            "%s: database schema version %d is newer than this vigil (%zu)", module,
+                            have, n);
+        }
+        if ((size_t)have == n) {
+            meta_rollback(c);
+            return 0;
+        }
+        char *msg = NULL;
+        rc = sqlite3_exec(c->db, steps[have], NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            diag_set(d, -ERR_DB, 0, "%s: migration %d failed: %s", module, have + 1,
+                     msg ? msg : "?");
+            sqlite3_free(msg);
+            meta_rollback(c);
+            return -ERR_DB;
+        }
+        sqlite3_stmt *st;
+        rc = meta_stmt(c,
+                       "INSERT INTO schema_modules (module, version) VALUES (?1, ?2) "
+                       "ON CONFLICT (module) DO UPDATE SET version = excluded.version",
+                       &st);
+        if (rc == 0) {
+            meta_bind_text(st, 1, module);
+            meta_bind_int(st, 2, have + 1);
+            rc = meta_step_done(c, st);
+        }
+        if (rc == 0)
+            rc = meta_commit(c);
+        else
+            meta_rollback(c);
+        if (rc)
+            return diag_set(d, rc, 0, "%s: migration %d: %s", module, have + 1, err_str(rc));
+        log_info("store", "module %s migrated to schema version %d", module, have + 1);
+    }
 }
 
 int meta_open(const char *path, const struct meta_options *opts, struct meta_db **out,

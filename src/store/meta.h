@@ -29,6 +29,15 @@ struct meta_options {
  * (the file was written by a newer vigil: its user_version is past the last known step). */
 int meta_open(const char *path, const struct meta_options *opts, struct meta_db **out,
               struct diag *d);
+/* Bring one module's own tables up to date: steps[i] (SQL, may hold several statements) takes
+ * the module from version i to i + 1; versions are kept per module in schema_modules, so a
+ * module appends steps to its own list without touching store/. Call once at start-up (after
+ * meta_open), before the module's tables are used; each step runs in its own transaction and
+ * concurrent callers (another process) wait for each other. Never edit a step that has shipped.
+ * Errors: -ERR_DB (a step failed: d names module and step), -ERR_VERSION (the database has more
+ * steps than this build), -EBUSY. */
+int meta_migrate(struct meta_db *db, const char *module, const char *const *steps, size_t n,
+                 struct diag *d);
 /* Close every connection and free the handle. No thread may use a connection of db any more. */
 void meta_close(struct meta_db *db);
 /* Schema version this build migrates to (the number of migration steps). */

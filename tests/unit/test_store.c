@@ -392,3 +392,31 @@ TEST(blob_store_walk_skips_foreign_files)
     free(dir);
     blob_store_close(bs);
 }
+
+TEST(meta_module_migrations)
+{
+    char *path = tmp_path("m4.db");
+    struct meta_db *db;
+    struct diag d = { 0 };
+    ASSERT_EQ(meta_open(path, NULL, &db, &d), 0);
+    static const char *const v1[] = { "CREATE TABLE things (id INTEGER PRIMARY KEY);" };
+    static const char *const v2[] = { "CREATE TABLE things (id INTEGER PRIMARY KEY);",
+                                      "ALTER TABLE things ADD COLUMN name TEXT;"
+                                      "INSERT INTO things (name) VALUES ('x');" };
+    ASSERT_EQ(meta_migrate(db, "mod", v1, 1, &d), 0);
+    ASSERT_EQ(meta_migrate(db, "mod", v1, 1, &d), 0); /* idempotent */
+    ASSERT_EQ(meta_migrate(db, "mod", v2, 2, &d), 0); /* only step 2 runs */
+    struct meta_conn *c;
+    ASSERT_EQ(meta_conn_get(db, &c), 0);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM things WHERE name = 'x'"), 1);
+    ASSERT_EQ(count_rows(c, "SELECT version FROM schema_modules WHERE module = 'mod'"), 2);
+    /* an older build that knows fewer steps refuses the newer database */
+    ASSERT_EQ(meta_migrate(db, "mod", v1, 1, &d), -ERR_VERSION);
+    /* a failing step changes nothing */
+    static const char *const bad[] = { "CREATE TABLE other (a);", "NOT SQL AT ALL" };
+    ASSERT_EQ(meta_migrate(db, "other", bad, 2, &d), -ERR_DB);
+    ASSERT_TRUE(strstr(d.msg, "other: migration 2") != NULL);
+    ASSERT_EQ(count_rows(c, "SELECT version FROM schema_modules WHERE module = 'other'"), 1);
+    meta_close(db);
+    free(path);
+}
