@@ -1045,9 +1045,15 @@ static const char *walk_value(struct pattern_scratch *m, const char *p, uint32_t
 /* Look a key up below node, a dotted key a segment at a time. */
 static uint32_t key_child(const struct pattern_set *s, uint32_t node, const char *k, size_t n)
 {
-    const char *dot = memchr(k, '.', n);
-    if (!dot)
-        return trie_find(s, node, k, n);
+    /* segments never hold a dot: a key found whole has none to split at */
+    uint32_t whole = trie_find(s, node, k, n);
+    if (whole != NONE32)
+        return whole;
+    size_t d = 0;
+    while (d < n && k[d] != '.')
+        d++;
+    if (d == n)
+        return NONE32;
     size_t st = 0;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || k[i] == '.') {
