@@ -21,7 +21,7 @@ static const char *const content_types[] = {
     MT_DOCKER_LIST,
     NULL,
     "",
-    MT_OCI_MANIFEST "; charset=utf-8",
+    "application/vnd.oci.image.manifest.v1+json; charset=utf-8",
     "application/json",
     MT_DOCKER_V1_SIGNED,
 };

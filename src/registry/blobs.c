@@ -37,7 +37,7 @@ static bool digest_ok(const char *digest, struct reg_error *e)
 /* Size of a blob linked to the repository: 0, -ENOENT (not linked, or no such repository). */
 static int linked_blob(struct meta_conn *c, const char *repo, const char *digest, uint64_t *size)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c,
                        "SELECT b.size FROM repositories r "
                        "JOIN repo_blobs rb ON rb.repo_id = r.id "
@@ -128,7 +128,7 @@ void reg_blob_delete(struct registry *r, struct http_req *req, struct http_resp 
         send_err(req, resp, &e);
         return;
     }
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     int rc = meta_stmt(c,
                        "DELETE FROM repo_blobs WHERE digest = ?2 AND repo_id = "
                        "(SELECT id FROM repositories WHERE name = ?1)",
@@ -166,7 +166,7 @@ static void upload_headers(struct http_req *req, struct http_resp *resp, const c
 /* The session's repository must be the one in the path. 0, -ENOENT, or an error. */
 static int session_lookup(struct meta_conn *c, const char *repo, const char *id, int64_t *repo_id)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c,
                        "SELECT u.repo_id FROM uploads u JOIN repositories r ON r.id = u.repo_id "
                        "WHERE u.id = ?1 AND r.name = ?2",
@@ -186,7 +186,7 @@ static int session_lookup(struct meta_conn *c, const char *repo, const char *id,
 
 static int session_delete(struct meta_conn *c, const char *id)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "DELETE FROM uploads WHERE id = ?1", &st);
     if (rc)
         return rc;
@@ -197,7 +197,7 @@ static int session_delete(struct meta_conn *c, const char *id)
 /* Link an existing blob into a repository (mount, or a completed upload of a known blob). */
 static int link_blob(struct meta_conn *c, int64_t repo_id, const char *digest, int64_t now)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c,
                        "INSERT INTO repo_blobs (repo_id, digest, created_at) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT DO NOTHING",
@@ -249,7 +249,7 @@ static int try_mount(struct registry *r, struct meta_conn *c, const char *repo, 
         rc = linked_blob(c, from, digest, &size);
     } else {
         /* no source named: any repository that holds the blob will do (spec: optional) */
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         rc = meta_stmt(c, "SELECT 1 FROM repo_blobs WHERE digest = ?1 LIMIT 1", &st);
         if (rc == 0) {
             meta_bind_text(st, 1, digest);
@@ -272,7 +272,7 @@ static int try_mount(struct registry *r, struct meta_conn *c, const char *repo, 
         return reg_fail(e, rc, 404, "NAME_UNKNOWN", "repository '%s' does not exist", repo);
     }
     /* the source may have lost the blob since the check: look again under the lock */
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     if (rc == 0)
         rc = meta_stmt(c, "SELECT 1 FROM blobs WHERE digest = ?1", &st);
     if (rc == 0) {
@@ -362,7 +362,7 @@ static void upload_post(struct registry *r, struct http_req *req, struct http_re
     rc = meta_begin(c);
     if (rc == 0) {
         rc = reg_repo_id(c, st->name, r->cfg.create_on_push, &repo_id, NULL);
-        sqlite3_stmt *s;
+        sqlite3_stmt *s = NULL;
         if (rc == 0)
             rc = meta_stmt(c,
                            "INSERT INTO uploads (id, repo_id, created_at, updated_at) "
@@ -606,7 +606,7 @@ static void upload_complete(struct registry *r, struct http_req *req, struct htt
         return;
     }
     rc = blob_writer_publish(r->cfg.blobs, w, NULL);
-    sqlite3_stmt *s;
+    sqlite3_stmt *s = NULL;
     if (rc == 0)
         rc = meta_stmt(c,
                        "INSERT INTO blobs (digest, size, created_at, linked_at) "

@@ -41,7 +41,7 @@ static const struct upload_file *find_upload(const upload_files *v, const char *
 
 static int session_exists(struct meta_conn *c, const char *id, int64_t *updated_at)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT updated_at FROM uploads WHERE id = ?1", &st);
     if (rc)
         return rc;
@@ -62,7 +62,7 @@ static int gc_uploads(struct registry *r, struct meta_conn *c, int64_t expire_be
     upload_files files = VEC_INIT;
     int rc = blob_upload_walk(r->cfg.blobs, collect_upload, &files);
     VEC(char *) expired = VEC_INIT;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     if (rc == 0)
         rc = meta_stmt(c, "SELECT id FROM uploads WHERE updated_at < ?1", &st);
     if (rc == 0) {
@@ -137,7 +137,7 @@ static int sweep_batch(struct registry *r, struct meta_conn *c, const struct can
     if (rc)
         return rc;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         rc = meta_stmt(c, SQL_UNREFERENCED, &st);
         if (rc)
             break;
@@ -174,7 +174,7 @@ static int gc_blobs(struct registry *r, struct meta_conn *c, int64_t before, boo
                     struct reg_gc_report *rep)
 {
     VEC(struct candidate) cand = VEC_INIT;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, SQL_UNREFERENCED, &st);
     if (rc)
         return rc;
@@ -208,7 +208,7 @@ static int gc_blobs(struct registry *r, struct meta_conn *c, int64_t before, boo
 static int gc_dangling(struct registry *r, struct meta_conn *c, bool dry, struct reg_gc_report *rep)
 {
     VEC(char *) gone = VEC_INIT;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT digest FROM blobs", &st);
     if (rc)
         return rc;
@@ -259,7 +259,7 @@ struct orphan_ctx {
 
 static int blob_row_exists(struct meta_conn *c, const char *digest, bool *found)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT 1 FROM blobs WHERE digest = ?1", &st);
     if (rc)
         return rc;
@@ -277,7 +277,7 @@ static int orphan_cb(void *ctx, const char *digest, uint64_t size, int64_t mtime
     struct orphan_ctx *o = ctx;
     if (mtime >= o->before)
         return 0;
-    bool found;
+    bool found = false;
     int rc = blob_row_exists(o->c, digest, &found);
     if (rc)
         return rc;
@@ -305,7 +305,7 @@ static int gc_orphans(struct registry *r, struct meta_conn *c, int64_t before, b
         }
         rc = meta_begin(c);
         for (size_t j = 0; rc == 0 && j < n; j++) {
-            bool found;
+            bool found = false;
             rc = blob_row_exists(c, o.found.v[i + j].digest, &found);
             if (rc || found)
                 continue;
@@ -351,7 +351,7 @@ int registry_gc(struct registry *r, const struct reg_gc_options *opts, struct re
     if (rc == 0)
         rc = gc_dangling(r, c, o.dry_run, rep);
     if (rc == 0) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         rc = meta_stmt(c, "SELECT count(*) FROM blobs", &st);
         if (rc == 0) {
             if (sqlite3_step(st) == SQLITE_ROW)

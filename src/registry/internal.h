@@ -19,7 +19,7 @@ struct registry {
 /* Defaults applied by registry_new. */
 #define REG_MANIFEST_MAX_DEFAULT (4u << 20)
 #define REG_BLOB_MAX_DEFAULT     (1ull << 40)
-#define REG_UPLOAD_EXPIRY_S      (24 * 3600)
+#define REG_UPLOAD_EXPIRY_S      ((int64_t)24 * 3600)
 #define REG_GC_GRACE_S           3600
 #define REG_PAGE_DEFAULT         1000
 #define REG_PAGE_MAX             10000

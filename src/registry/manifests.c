@@ -45,7 +45,7 @@ static int conn_or_fail(struct registry *r, struct meta_conn **c, struct reg_err
 static int exists(struct meta_conn *c, const char *sql, int64_t repo_id, const char *digest,
                   bool *found)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, sql, &st);
     if (rc)
         return rc;
@@ -122,7 +122,7 @@ static int store_manifest(struct meta_conn *c, int64_t repo_id, const char *dige
                           const struct reg_manifest_meta *m, const void *body, size_t len,
                           int64_t now, int64_t *id, bool *is_new)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT id FROM manifests WHERE repo_id = ?1 AND digest = ?2", &st);
     if (rc)
         return rc;
@@ -176,7 +176,7 @@ static int store_manifest(struct meta_conn *c, int64_t repo_id, const char *dige
 static int set_tag(struct meta_conn *c, int64_t repo_id, const char *repo, bool immutable,
                    const char *tag, int64_t id, int64_t now, bool *moved, struct reg_error *e)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT manifest_id FROM tags WHERE repo_id = ?1 AND name = ?2", &st);
     if (rc)
         return reg_fail_internal(e, rc, "tag lookup");
@@ -334,7 +334,7 @@ static int manifest_lookup(struct registry *r, const char *repo, const char *ref
         return reg_fail(e, rc, 404, "NAME_UNKNOWN", "repository '%s' does not exist", repo);
     if (rc)
         return reg_fail_internal(e, rc, "manifest lookup");
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     if (is_digest_ref(reference))
         rc = meta_stmt(c,
                        "SELECT digest, media_type, content, created_at, id FROM manifests "
@@ -368,7 +368,7 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *refe
 {
     memset(out, 0, sizeof(*out));
     struct meta_conn *c;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = manifest_lookup(r, repo, reference, &c, &st, e);
     if (rc)
         return rc;
@@ -395,7 +395,7 @@ void reg_manifest_release(struct reg_manifest *m)
 /* Delete everything about manifest `id` (its tags and references cascade). */
 static int delete_manifest_row(struct meta_conn *c, int64_t id)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "DELETE FROM manifests WHERE id = ?1", &st);
     if (rc)
         return rc;
@@ -406,7 +406,7 @@ static int delete_manifest_row(struct meta_conn *c, int64_t id)
 int reg_delete_manifest_tx(struct registry *r, struct meta_conn *c, const char *repo,
                            int64_t repo_id, int64_t id, struct reg_error *e)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c,
                        "SELECT digest, media_type, size, subject, artifact_type FROM manifests "
                        "WHERE id = ?1",
@@ -495,7 +495,7 @@ int registry_manifest_delete(struct registry *r, const char *repo, const char *r
             return reg_fail(e, rc, 404, "NAME_UNKNOWN", "repository '%s' does not exist", repo);
         return reg_fail_internal(e, rc, "manifest delete");
     }
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     bool by_digest = is_digest_ref(reference);
     rc = meta_stmt(c,
                    by_digest ? "SELECT id, digest, media_type, size FROM manifests "
@@ -603,7 +603,7 @@ void reg_manifest_get_http(struct registry *r, struct http_req *req, struct http
 {
     struct reg_error e;
     struct meta_conn *c;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = manifest_lookup(r, rs->name, rs->arg, &c, &st, &e);
     if (rc) {
         reg_send_error(req, resp, &e);
@@ -750,7 +750,7 @@ void reg_referrers(struct registry *r, struct http_req *req, struct http_resp *r
     }
     json_t *arr = json_array();
     if (rc == 0) { /* an unknown repository has no referrers: an empty index, never 404 */
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         rc = meta_stmt(c,
                        "SELECT media_type, digest, size, artifact_type, annotations "
                        "FROM manifests WHERE repo_id = ?1 AND subject = ?2 "

@@ -30,7 +30,7 @@ int reg_fail(struct reg_error *e, int rc, int status, const char *code, const ch
     e->code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap); /* NOLINT(clang-analyzer-valist.*) */
     va_end(ap);
     return rc;
 }
@@ -79,7 +79,7 @@ void reg_send_error(struct http_req *req, struct http_resp *resp, const struct r
 
 int reg_repo_id(struct meta_conn *c, const char *name, bool create, int64_t *id, bool *immutable)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT id, immutable FROM repositories WHERE name = ?1", &st);
     if (rc)
         return rc;

@@ -26,7 +26,7 @@ int registry_repo_get(struct registry *r, const char *name, struct reg_repo *out
     if (!reg_name_is_valid(name, strlen(name)))
         return -ERR_INVALID;
     struct meta_conn *c;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_conn_get(r->cfg.db, &c);
     if (rc == 0)
         rc = meta_stmt(
@@ -48,7 +48,7 @@ int registry_repo_create(struct registry *r, const char *name, bool immutable, s
     if (!reg_name_is_valid(name, strlen(name)))
         return -ERR_INVALID;
     struct meta_conn *c;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_conn_get(r->cfg.db, &c);
     if (rc == 0)
         rc = meta_stmt(c,
@@ -73,7 +73,7 @@ int registry_repo_list(struct registry *r, const char *after, size_t limit, reg_
                        void *ctx)
 {
     struct meta_conn *c;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_conn_get(r->cfg.db, &c);
     if (rc == 0)
         rc = meta_stmt(c,
@@ -106,7 +106,7 @@ int registry_repo_set_immutable(struct registry *r, const char *name, bool immut
     if (!reg_name_is_valid(name, strlen(name)))
         return -ERR_INVALID;
     struct meta_conn *c;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_conn_get(r->cfg.db, &c);
     if (rc == 0)
         rc = meta_stmt(c, "UPDATE repositories SET immutable = ?2 WHERE name = ?1", &st);
@@ -134,7 +134,7 @@ int registry_repo_delete(struct registry *r, const char *name, bool force)
     int64_t repo_id;
     rc = reg_repo_id(c, name, false, &repo_id, NULL);
     VEC(int64_t) ids = VEC_INIT;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     if (rc == 0)
         rc = meta_stmt(c, "SELECT id FROM manifests WHERE repo_id = ?1 ORDER BY id", &st);
     if (rc == 0) {

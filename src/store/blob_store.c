@@ -362,7 +362,7 @@ static int blob_fd_stat(struct blob_store *bs, const char *digest, bool want_fd,
 
 int blob_store_open_read(struct blob_store *bs, const char *digest, int *fd, uint64_t *size)
 {
-    struct stat st;
+    struct stat st = { 0 };
     int rc = blob_fd_stat(bs, digest, true, fd, &st);
     if (rc == 0)
         *size = (uint64_t)st.st_size;
@@ -452,8 +452,7 @@ static int blob_walk_cb(void *ctx, const char *name, uint64_t size, int64_t mtim
 {
     struct blob_walk_ctx *c = ctx;
     char digest[DIGEST_STR_LEN + 1];
-    memcpy(digest, "sha256:", 7);
-    memcpy(digest + 7, name, 65);
+    snprintf(digest, sizeof(digest), "sha256:%s", name);
     return c->fn(c->ctx, digest, size, mtime);
 }
 
@@ -903,24 +902,20 @@ int blob_writer_publish(struct blob_store *bs, struct blob_writer *w, bool *crea
     pthread_mutex_unlock(&bs->lock);
     /* The file operations run without the store lock (prefix fds stay open until close). Two
      * publishers of one digest may both rename: the second replaces identical bytes. */
-    int rc = 0;
+    int rc = dfd < 0 ? dfd : 0;
     bool made = false;
     struct stat st;
-    if (dfd < 0) {
-        rc = dfd;
-        remove_later(bs, bs->uploads_dfd, w->id);
-    } else if (fstatat(dfd, hex, &st, 0) == 0) {
-        remove_later(bs, bs->uploads_dfd, w->id); /* already there: this copy is redundant */
-    } else if ((rc = writer_sync(w)) != 0) {
-        remove_later(bs, bs->uploads_dfd, w->id);
-    } else if (renameat(bs->uploads_dfd, w->id, dfd, hex) != 0) {
-        rc = -errno;
-        remove_later(bs, bs->uploads_dfd, w->id);
-    } else {
-        made = true;
-        if (fsync(dfd) != 0)
+    /* a blob that is already there makes this copy redundant */
+    if (rc == 0 && fstatat(dfd, hex, &st, 0) != 0) {
+        rc = writer_sync(w);
+        if (rc == 0 && renameat(bs->uploads_dfd, w->id, dfd, hex) != 0)
+            rc = -errno;
+        made = rc == 0;
+        if (made && fsync(dfd) != 0)
             rc = -errno;
     }
+    if (!made)
+        remove_later(bs, bs->uploads_dfd, w->id);
     pthread_mutex_lock(&bs->lock);
     if (made && bs->usage_known) {
         bs->usage_bytes += w->offset;
@@ -948,10 +943,10 @@ int blob_store_put(struct blob_store *bs, const void *p, size_t n, const char *e
 {
     char id[BLOB_UPLOAD_ID_LEN + 1];
     blob_upload_id_new(id);
-    struct blob_writer *w;
+    struct blob_writer *w = NULL;
     int rc = blob_upload_create(bs, id, &w);
-    if (rc)
-        return rc;
+    if (rc || !w)
+        return rc ? rc : -EIO;
     rc = blob_writer_write(w, p, n);
     if (rc == 0)
         rc = blob_writer_finish(w, expected, digest_out);

@@ -296,7 +296,7 @@ static int conn_open(struct meta_db *db, struct meta_conn **out, struct diag *d)
 
 static int user_version(struct meta_conn *c, int *v)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return meta_err(c, rc, "user_version");
@@ -308,7 +308,7 @@ static int user_version(struct meta_conn *c, int *v)
 
 static int migrate(struct meta_conn *c, struct diag *d)
 {
-    int have, rc;
+    int have = 0, rc;
     for (;;) {
         rc = meta_begin(c);
         if (rc)
@@ -352,7 +352,7 @@ fail:
 
 static int module_version(struct meta_conn *c, const char *module, int *v)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "SELECT version FROM schema_modules WHERE module = ?1", &st);
     if (rc)
         return rc;
@@ -371,7 +371,7 @@ int meta_migrate(struct meta_db *db, const char *module, const char *const *step
     if (rc)
         return diag_set(d, rc, 0, "%s: no database connection", module);
     for (;;) {
-        int have;
+        int have = 0;
         rc = meta_begin(c);
         if (rc)
             return diag_set(d, rc, 0, "%s: cannot lock the database for migration", module);
@@ -399,7 +399,7 @@ int meta_migrate(struct meta_db *db, const char *module, const char *const *step
             meta_rollback(c);
             return -ERR_DB;
         }
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         rc = meta_stmt(c,
                        "INSERT INTO schema_modules (module, version) VALUES (?1, ?2) "
                        "ON CONFLICT (module) DO UPDATE SET version = excluded.version",
@@ -513,7 +513,7 @@ int meta_stmt(struct meta_conn *c, const char *sql, sqlite3_stmt **out)
             return 0;
         }
     }
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK)
         return meta_err(c, rc, "prepare");
@@ -547,7 +547,7 @@ int meta_exec(struct meta_conn *c, const char *sql)
 int meta_begin(struct meta_conn *c)
 {
     BUG_ON(c->in_tx);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "BEGIN IMMEDIATE", &st);
     if (rc)
         return rc;
@@ -560,7 +560,7 @@ int meta_begin(struct meta_conn *c)
 int meta_commit(struct meta_conn *c)
 {
     BUG_ON(!c->in_tx);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = meta_stmt(c, "COMMIT", &st);
     if (rc == 0)
         rc = meta_step_done(c, st);
@@ -578,7 +578,7 @@ void meta_rollback(struct meta_conn *c)
     c->in_tx = false;
     if (sqlite3_get_autocommit(c->db))
         return;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     if (meta_stmt(c, "ROLLBACK", &st) == 0) {
         int rc = sqlite3_step(st);
         sqlite3_reset(st);

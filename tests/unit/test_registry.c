@@ -117,10 +117,13 @@ static char *pct_decode(struct arena *a, const char *s, size_t n, bool query)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
+            out[o++] = (char)(unsigned char)(hexv(s[i + 1]) * 16 + hexv(s[i + 2]));
             i += 2;
         } else {
-            out[o++] = query && s[i] == '+' ? ' ' : s[i];
+            char c = s[i];
+            if (query && c == '+')
+                c = ' ';
+            out[o++] = c;
         }
     }
     out[o] = '\0';
@@ -266,7 +269,7 @@ static char *fmt(const char *f, ...)
     char *b = bufs[next++ % 8];
     va_list ap;
     va_start(ap, f);
-    vsnprintf(b, sizeof(bufs[0]), f, ap);
+    vsnprintf(b, sizeof(bufs[0]), f, ap); /* NOLINT(clang-analyzer-valist.*) */
     va_end(ap);
     return b;
 }
@@ -1425,7 +1428,7 @@ TEST(registry_gc)
     resp_release(&r);
 
     /* a day later: the session expired, the orphan file and the recent blob are old */
-    o.now = now + 25 * 3600;
+    o.now = now + (int64_t)25 * 3600;
     ASSERT_EQ(registry_gc(e.reg, &o, &rep), 0);
     ASSERT_EQ(rep.uploads_removed, 1);
     ASSERT_EQ(rep.orphan_files_removed, 1); /* "lost file" */
