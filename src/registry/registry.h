@@ -96,7 +96,9 @@ struct reg_error {
     char missing[REG_ERR_MAX_DIGESTS][DIGEST_STR_LEN + 1];
 };
 
-/* ---- repositories (control API) ---- */
+/* ---- repositories (control API) ----
+ * These functions and the manifest functions below use the calling thread's connection and
+ * run their own transaction: never call them while that connection is inside one. */
 
 struct reg_repo {
     int64_t id;
