@@ -34,6 +34,11 @@ struct sns_config {
     const char *account; /* 12 digits; copied; the Owner of everything */
 };
 
+/* Create or update the SNS tables (topics, subscriptions, deliveries) in db through
+ * meta_migrate (module "sns"). Call once at start-up before using the tables. Errors as
+ * meta_migrate. */
+int sns_migrate(struct meta_db *db, struct diag *d);
+
 /* 0 or -ERR_INVALID (empty region, account not 12 digits). */
 int sns_new(const struct sns_config *cfg, struct sns **out, struct diag *d);
 void sns_free(struct sns *s);

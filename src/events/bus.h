@@ -35,6 +35,11 @@ struct bus_config {
     const char *account; /* 12 digits; copied */
 };
 
+/* Create or update the bus's tables (rules, targets, outbox, render failures) in db through
+ * meta_migrate (module "events"). Call once at start-up before anything else below touches
+ * the database (vigil serve, vigil events dlq, tests). Errors as meta_migrate. */
+int bus_migrate(struct meta_db *db, struct diag *d);
+
 /* A bus for this region and account. The rules live in the database; the bus holds only the
  * compiled rule set (rebuilt when the database's rule generation changes, so every thread and
  * process sees changes) and a hook to wake the delivery worker. 0 or -ERR_INVALID (region or
@@ -86,9 +91,9 @@ int bus_check_event_bus(const struct bus *b, const char *event_bus_name, struct 
 /* ---- rules -------------------------------------------------------------------------------- */
 
 struct bus_rule_spec {
-    const char *name;          /* required: 1-64 of [.\-_A-Za-z0-9] */
-    const char *event_pattern; /* JSON text, NULL = none */
-    size_t event_pattern_len;
+    const char *name;                /* required: 1-64 of [.\-_A-Za-z0-9] */
+    const char *event_pattern;       /* JSON text, NULL = none */
+    size_t event_pattern_len;        /* 0 = strlen(event_pattern) */
     const char *schedule_expression; /* NULL = none; vigil runs no schedules (refused) */
     bool disabled;                   /* State DISABLED (default ENABLED) */
     const char *description;         /* NULL = none; <= 512 bytes */
@@ -301,8 +306,9 @@ struct bus_outbox_row {
     int attempts;
     int max_retry_attempts; /* the target's RetryPolicy when the event was published */
     int max_event_age_s;
-    int64_t created_ms; /* when the event was published */
-    int64_t next_ms;    /* next attempt (pending rows) */
+    int64_t created_ms;  /* when the event was published */
+    int64_t age_from_ms; /* the event's age counts from here (created_ms, or the redrive) */
+    int64_t next_ms;     /* next attempt (pending rows) */
     int64_t updated_ms;
 };
 void bus_outbox_row_release(struct bus_outbox_row *r);
