@@ -17,8 +17,6 @@
 #include "store/blob_store.h"
 #include "store/meta.h"
 
-int cmd_gc(int argc, char **argv);
-
 static const struct conf_def gc_defs[] = {
     { "data-dir", CONF_STRING, NULL, 0, 0,
       "data directory of the server (default as for 'vigil serve')", false },

@@ -86,8 +86,7 @@ static char *bundled_data_dir(void)
     return NULL;
 }
 
-/* First use: build the database from the bundled data. */
-static int import_bundled(const char *db_path, struct diag *d)
+int cli_import_bundled(const char *db_path, const char *who, struct diag *d)
 {
     char *dir = bundled_data_dir();
     if (!dir)
@@ -95,7 +94,7 @@ static int import_bundled(const char *db_path, struct diag *d)
                         "no vulnerability database at '%s' and no bundled data found; run "
                         "'vigil db import --db %s PATH' or set VIGIL_BUNDLED_DATA",
                         db_path, db_path);
-    fprintf(stderr, "vigil scan: building the vulnerability database '%s' from '%s' (once)...\n",
+    fprintf(stderr, "%s: building the vulnerability database '%s' from '%s' (once)...\n", who,
             db_path, dir);
     char *slash = strrchr(db_path, '/');
     if (slash && slash != db_path) {
@@ -121,9 +120,9 @@ static int import_bundled(const char *db_path, struct diag *d)
     log_set_level(saved);
     if (!rc)
         fprintf(stderr,
-                "vigil scan: imported %llu advisories in %.1f s (%llu warnings; 'vigil db import' "
+                "%s: imported %llu advisories in %.1f s (%llu warnings; 'vigil db import' "
                 "shows them)\n",
-                st.added, st.seconds, st.warnings);
+                who, st.added, st.seconds, st.warnings);
     free(dir);
     return rc;
 }
@@ -368,7 +367,7 @@ int cmd_scan(int argc, char **argv)
     status = 1;
     db_path = db_path_arg ? xstrdup(db_path_arg) : vulndb_default_path();
     if (!file_exists(db_path)) {
-        int rc = import_bundled(db_path, &d);
+        int rc = cli_import_bundled(db_path, "vigil scan", &d);
         if (rc) {
             fprintf(stderr, "vigil scan: %s\n", d.msg[0] ? d.msg : err_str(rc));
             goto out;

@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
     { "serve", cmd_serve, "run the registry server" },
     { "passwd", cmd_passwd, "hash a password for the registry users file" },
+    { "gc", cmd_gc, "remove unreferenced blobs and expired uploads" },
     { "events", cmd_events, "test event patterns, benchmark the matcher" },
     { "deliver", cmd_deliver, "send a test notification (mail, webhook, SNS message)" },
     { "scan", cmd_scan, "scan an image for known vulnerabilities" },
