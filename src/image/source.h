@@ -5,6 +5,8 @@
  *                            optional when the index holds exactly one manifest)
  *   docker-archive:FILE[:REF] `docker save` tarball (REF = a RepoTags entry; optional when one)
  *   docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  registry over HTTP(S) (libcurl)
+ * and, without a reference, any store that can hand out manifests by digest and blobs as
+ * streams (struct image_provider: the server reads its own registry this way, without HTTP).
  * Image indexes / manifest lists are resolved to one platform ("os/arch[/variant]",
  * default linux/amd64). */
 #ifndef VIGIL_IMAGE_SOURCE_H
@@ -62,6 +64,32 @@ int image_source_resolve(struct image_source *s, struct image_info *out, struct 
 int image_source_open_blob(struct image_source *s, const struct image_layer *layer,
                            struct reader **out, struct diag *d);
 void image_source_close(struct image_source *s);
+
+/* A store the image is read from directly (image_source_open_provider). Both functions run on
+ * the thread that uses the source; ctx is the pointer given at open. Messages in d name the
+ * manifest or blob (the source prefixes them with the image name). */
+struct image_provider {
+    /* The manifest (or index) with this digest, appended to out (whose max caps it: fail with
+     * -ERR_TOO_BIG past it). *media_type (owned, may stay NULL) is what the store recorded.
+     * The bytes need not be verified: the source checks them against the digest.
+     * -ERR_MANIFEST_UNKNOWN when the store does not have it. */
+    int (*get_manifest)(void *ctx, const char *digest, struct buf *out, char **media_type,
+                        struct diag *d);
+    /* A blob's stored bytes as a stream (for example reader_fd_new() over an open file); size
+     * is what the manifest says. The source verifies size and digest as it reads.
+     * -ERR_BLOB_UNKNOWN when the store does not have it. */
+    int (*open_blob)(void *ctx, const char *digest, uint64_t size, struct reader **out,
+                     struct diag *d);
+};
+
+/* Open an image held by a provider: manifest_digest names its manifest or index (an index is
+ * resolved to opts->platform, default linux/amd64, as for the other sources). name is for
+ * display and messages ("repo@sha256:..." reads well); p and ctx are borrowed and must outlive
+ * the source. Nothing is read until image_source_resolve(). Errors: -ERR_INVALID (digest not
+ * "sha256:<64 hex>", a NULL function), with d set. */
+int image_source_open_provider(const struct image_provider *p, void *ctx, const char *name,
+                               const char *manifest_digest, const struct image_opts *opts,
+                               struct image_source **out, struct diag *d);
 void image_info_release(struct image_info *info);
 
 #endif

@@ -440,14 +440,22 @@ fail:
 int inventory_build(const char *ref, const struct inventory_opts *o, struct inventory *inv,
                     struct diag *d)
 {
-    struct build b = { .inv = inv, .ref = ref };
     struct image_source *src = NULL;
-    struct layer_cache *cache = NULL;
-    struct arena *a = &inv->arena;
     int rc = image_source_open(ref, &o->image, &src, d);
     if (rc)
         return rc;
-    rc = image_source_resolve(src, &b.info, d);
+    rc = inventory_build_source(src, ref, o, inv, d);
+    image_source_close(src);
+    return rc;
+}
+
+int inventory_build_source(struct image_source *src, const char *ref,
+                           const struct inventory_opts *o, struct inventory *inv, struct diag *d)
+{
+    struct build b = { .inv = inv, .ref = ref };
+    struct layer_cache *cache = NULL;
+    struct arena *a = &inv->arena;
+    int rc = image_source_resolve(src, &b.info, d);
     if (rc)
         goto out;
     inv->image_ref = arena_strdup(a, ref);
@@ -536,6 +544,5 @@ out:
     free(b.lcs);
     layer_cache_close(cache);
     image_info_release(&b.info);
-    image_source_close(src);
     return rc;
 }

@@ -55,5 +55,10 @@ void inventory_release(struct inventory *inv);
  * the image, the layer and the file at fault. */
 int inventory_build(const char *ref, const struct inventory_opts *o, struct inventory *inv,
                     struct diag *d);
+/* The same from a source the caller opened (image_source_open_provider() for images in
+ * vigil's own store) and keeps: it is resolved here and not closed. ref names the image in
+ * messages and in inv->image_ref; o->image is not used (the source has its options). */
+int inventory_build_source(struct image_source *src, const char *ref,
+                           const struct inventory_opts *o, struct inventory *inv, struct diag *d);
 
 #endif
