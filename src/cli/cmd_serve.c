@@ -13,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/awsproto.h"
+#include "api/ecr.h"
+#include "api/gateway.h"
+#include "api/sigv4.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -21,6 +25,7 @@
 #include "http/server.h"
 #include "registry/auth.h"
 #include "registry/registry.h"
+#include "scan/service.h"
 #include "store/blob_store.h"
 #include "store/meta.h"
 
@@ -57,6 +62,33 @@ static const struct conf_def serve_defs[] = {
       "a push to an unknown repository creates it (else it must be created first)", false },
     { "delete-enabled", CONF_BOOL, "true", 0, 0,
       "allow DELETE of manifests, tags and blobs through the registry API", false },
+    { "account-id", CONF_STRING, "000000000000", 0, 0, "12-digit account id in ARNs and registryId",
+      false },
+    { "region", CONF_STRING, "us-east-1", 0, 0,
+      "region in ARNs; signed API requests must be scoped to it", false },
+    { "public-url", CONF_STRING, NULL, 0, 0,
+      "base URL clients reach this server at (repositoryUri, token proxyEndpoint, links in "
+      "mails; default http://LISTEN)",
+      false },
+    { "aws-credentials", CONF_STRING, NULL, 0, 0,
+      "access keys the control API accepts, in the aws CLI credentials-file format (default "
+      "DATA/aws-credentials; created with a random key when absent)",
+      false },
+    { "signature-skew", CONF_DURATION, "15m", 1000, 86400000,
+      "largest accepted difference between a request's X-Amz-Date and the server clock", false },
+    { "refuse-replays", CONF_BOOL, "false", 0, 0,
+      "refuse a SigV4 signature seen before within the skew window", false },
+    { "vulndb", CONF_STRING, NULL, 0, 0,
+      "vulnerability database (default DATA/vulndb.sqlite; built from the bundled data on first "
+      "start)",
+      false },
+    { "cache-dir", CONF_STRING, NULL, 0, 0,
+      "layer inventory cache shared by all scans (default DATA/cache)", false },
+    { "scan-workers", CONF_INT, "2", 0, 64, "scan threads (0 = none)", false },
+    { "manual-scan-interval", CONF_DURATION, "24h", 0, 31536000000LL,
+      "StartImageScan of one image at most once per this (0 = no limit)", false },
+    { "rescan-poll", CONF_DURATION, "60s", 1000, 86400000,
+      "how often to look for a new vulnerability data import (continuous re-evaluation)", false },
 };
 #define SERVE_NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -260,6 +292,72 @@ out:
     return rc;
 }
 
+/* What the registry's event callback reaches: filled in as the parts are built. */
+struct serve_hooks {
+    struct scan_service *scan;
+};
+
+/* Inside the registry's push/delete transaction: queue scans (and, through them, events). */
+static int on_registry_event(void *ctx, struct meta_conn *c, const struct reg_event *ev)
+{
+    struct serve_hooks *h = ctx;
+    if (h->scan && (ev->action == REG_EVENT_PUSH || ev->action == REG_EVENT_DELETE)) {
+        struct scan_image_event se;
+        memset(&se, 0, sizeof(se));
+        se.action = ev->action == REG_EVENT_PUSH ? SCAN_IMAGE_PUSHED : SCAN_IMAGE_DELETED;
+        se.repo = ev->repo;
+        se.repo_id = ev->repo_id;
+        se.manifest_id = ev->manifest_id;
+        se.digest = ev->digest;
+        se.media_type = ev->media_type;
+        se.subject = ev->subject;
+        se.artifact_type = ev->artifact_type;
+        se.is_new = ev->is_new;
+        se.at = ev->at;
+        int rc = scan_service_on_push(h->scan, c, &se);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* When no credentials file exists: create one with a random access key, like the keys an
+ * operator hands to the aws CLI (`aws configure`). */
+static int make_aws_credentials(const char *path)
+{
+    unsigned char raw[36];
+    FILE *r = fopen("/dev/urandom", "rb");
+    if (!r || fread(raw, 1, sizeof(raw), r) != sizeof(raw)) {
+        if (r)
+            fclose(r);
+        return -EIO;
+    }
+    fclose(r);
+    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    static const char any[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char akid[21], secret[41];
+    memcpy(akid, "AKIA", 4);
+    for (int i = 0; i < 16; i++)
+        akid[4 + i] = upper[raw[i] % 32];
+    akid[20] = '\0';
+    for (int i = 0; i < 40; i++)
+        secret[i] = any[(raw[i % 36] + 7 * i) % 64];
+    secret[40] = '\0';
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", akid, secret);
+    explicit_bzero(secret, sizeof(secret));
+    if (fclose(f) != 0)
+        return -EIO;
+    log_warn("serve",
+             "no credentials file: created %s with a random access key for the control API "
+             "(use it as AWS_SHARED_CREDENTIALS_FILE)",
+             path);
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct conf c;
@@ -272,6 +370,13 @@ int cmd_serve(int argc, char **argv)
     struct reg_auth *auth = NULL;
     struct registry *reg = NULL;
     struct http_server *srv = NULL;
+    struct scan_service *scan = NULL;
+    struct api_router *router = NULL;
+    struct api_gateway *gw = NULL;
+    struct ecr_api *ecr = NULL;
+    struct sigv4_keyring *keys = NULL;
+    struct serve_hooks hooks = { 0 };
+    char *vulndb = NULL, *cache_dir = NULL, *creds = NULL, *public_url = NULL;
     char *data_dir = NULL;
     struct buf users_path, users_text;
     buf_init(&users_path, 4096);
@@ -369,6 +474,9 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "vigil serve: %s\n", d.msg);
         goto out;
     }
+    /* the first usage call walks the store: do it now, not under the metrics lock */
+    uint64_t store_bytes = 0, store_blobs = 0;
+    blob_store_usage(bs, &store_bytes, &store_blobs);
 
     /* authentication */
     struct reg_auth_config ac = { 0 };
@@ -398,6 +506,41 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
 
+    /* vulnerability database and scanning */
+    vulndb = conf_str(&c, "vulndb") ? xstrdup(conf_str(&c, "vulndb"))
+                                    : xasprintf("%s/vulndb.sqlite", data_dir);
+    if (access(vulndb, F_OK) != 0 && cli_import_bundled(vulndb, "vigil serve", &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+    cache_dir = conf_str(&c, "cache-dir") ? xstrdup(conf_str(&c, "cache-dir"))
+                                          : xasprintf("%s/cache", data_dir);
+    if ((rc = mkdir_p(cache_dir)) < 0) {
+        fprintf(stderr, "vigil serve: cannot create cache directory '%s': %s\n", cache_dir,
+                strerror(-rc));
+        goto out;
+    }
+    struct scan_service_config sc;
+    scan_service_config_init(&sc);
+    sc.db = db;
+    sc.blobs = bs;
+    sc.vulndb_path = vulndb;
+    sc.cache_dir = cache_dir;
+    sc.workers = (int)conf_int(&c, "scan-workers");
+    if (sc.workers == 0)
+        sc.workers = -1;
+    sc.manual_interval_s = conf_duration_ms(&c, "manual-scan-interval") / 1000;
+    if (sc.manual_interval_s == 0)
+        sc.manual_interval_s = -1;
+    sc.rescan_poll_s = conf_duration_ms(&c, "rescan-poll") / 1000;
+    sc.account_id = conf_str(&c, "account-id");
+    sc.region = conf_str(&c, "region");
+    if (scan_service_new(&sc, &scan, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+    hooks.scan = scan;
+
     /* registry */
     struct registry_config rc_cfg;
     registry_config_init(&rc_cfg);
@@ -408,8 +551,50 @@ int cmd_serve(int argc, char **argv)
     rc_cfg.manifest_max = conf_size(&c, "max-manifest");
     rc_cfg.upload_expiry_s = conf_duration_ms(&c, "upload-expiry") / 1000;
     rc_cfg.delete_disabled = !conf_bool(&c, "delete-enabled");
+    rc_cfg.on_event = on_registry_event;
+    rc_cfg.event_ctx = &hooks;
     if (registry_new(&rc_cfg, &reg, &d) < 0) {
         fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+
+    /* control API: ECR (AWS JSON 1.1) behind SigV4 */
+    if (conf_str(&c, "aws-credentials")) {
+        creds = xstrdup(conf_str(&c, "aws-credentials"));
+    } else {
+        creds = xasprintf("%s/aws-credentials", data_dir);
+        if (access(creds, F_OK) != 0 && (rc = make_aws_credentials(creds)) < 0) {
+            fprintf(stderr, "vigil serve: cannot create '%s': %s\n", creds, err_str(rc));
+            goto out;
+        }
+    }
+    if (sigv4_keyring_load(creds, &keys, &d) < 0) {
+        fprintf(stderr, "vigil serve: %s\n", d.msg);
+        goto out;
+    }
+    if (conf_str(&c, "public-url"))
+        public_url = xstrdup(conf_str(&c, "public-url"));
+    router = api_router_new();
+    struct ecr_api_config ec = { 0 };
+    ec.db = db;
+    ec.registry = reg;
+    ec.auth = auth;
+    ec.scan = scan;
+    ec.account_id = conf_str(&c, "account-id");
+    ec.region = conf_str(&c, "region");
+    ec.public_url = public_url;
+    if (ecr_api_new(&ec, &ecr, &d) < 0 || ecr_api_register(ecr, router) < 0) {
+        fprintf(stderr, "vigil serve: control API: %s\n", d.msg[0] ? d.msg : "setup failed");
+        goto out;
+    }
+    struct api_gateway_config gc = { 0 };
+    gc.router = router;
+    gc.keys = keys;
+    gc.max_skew_s = conf_duration_ms(&c, "signature-skew") / 1000;
+    gc.refuse_replays = conf_bool(&c, "refuse-replays");
+    gc.region = conf_str(&c, "region");
+    if (api_gateway_new(&gc, &gw) < 0) {
+        fprintf(stderr, "vigil serve: control API: setup failed\n");
         goto out;
     }
 
@@ -426,12 +611,14 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "vigil serve: %s\n", d.msg);
         goto out;
     }
-    struct http_handler rh;
+    struct http_handler rh, ah;
     registry_handler(reg, &rh);
+    api_gateway_handler(gw, &ah);
     if (http_server_route(srv,
                           HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE,
                           "/v2/", true, "registry", &rh) < 0 ||
         http_server_route(srv, HTTP_GET | HTTP_HEAD, "/v2", false, "registry", &rh) < 0 ||
+        http_server_route(srv, HTTP_POST | HTTP_GET, "/", false, "api", &ah) < 0 ||
         http_server_enable_metrics(srv, "/metrics") < 0 ||
         http_server_add_gauge(srv, "vigil_blob_store_bytes", "Bytes in the blob store",
                               blob_bytes_gauge, bs) < 0 ||
@@ -448,6 +635,10 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&stop_set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 
+    if (scan_service_start(scan) < 0) {
+        fprintf(stderr, "vigil serve: cannot start the scan workers\n");
+        goto out;
+    }
     if (http_server_start(srv, &d) < 0) {
         fprintf(stderr, "vigil serve: %s\n", d.msg);
         goto out;
@@ -467,9 +658,17 @@ int cmd_serve(int argc, char **argv)
     sigwait(&stop_set, &sig);
     log_info("serve", "stopping on signal %d", sig);
     http_server_stop(srv);
+    scan_service_stop(scan);
     status = 0;
 out:
     http_server_free(srv);
+    scan_service_free(scan);
+    api_gateway_free(gw);
+    ecr_api_free(ecr);
+    if (router)
+        api_router_free(router);
+    if (keys)
+        sigv4_keyring_free(keys);
     registry_free(reg);
     reg_auth_free(auth);
     if (bs)
@@ -477,6 +676,10 @@ out:
     if (db)
         meta_close(db);
     free(data_dir);
+    free(vulndb);
+    free(cache_dir);
+    free(creds);
+    free(public_url);
     buf_release(&users_path);
     buf_release(&users_text);
     conf_release(&c);

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from vigil_e2e import VIGIL_BIN
+from vigil_e2e import VIGIL_BIN, shared_db
 
 START_TIMEOUT = 30.0
 
@@ -21,7 +21,8 @@ START_TIMEOUT = 30.0
 class Server:
     """One `vigil serve` process. Extra settings go in `args` as flags."""
 
-    def __init__(self, data_dir=None, args=(), env=None, users=None, anonymous=False):
+    def __init__(self, data_dir=None, args=(), env=None, users=None, anonymous=False,
+                 vulndb=None):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vigil-serve-")
         self.args = list(args)
@@ -31,6 +32,8 @@ class Server:
             self.env.update(env)
         self.users = users  # {name: password}
         self.anonymous = anonymous
+        # the vulnerability database is imported once per test run and shared (read-only)
+        self.vulndb = vulndb
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.data_dir, "serve.log")
@@ -60,6 +63,7 @@ class Server:
             argv += ["--users-file", self._users_file()]
         if self.anonymous:
             argv += ["--anonymous"]
+        argv += ["--vulndb", self.vulndb or shared_db()]
         argv += self.args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, env=self.env, stdout=self.log, stderr=self.log,
