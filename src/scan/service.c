@@ -90,10 +90,8 @@ static bool is_index_type(const char *mt)
     return mt && manifest_kind_is_index(manifest_kind_of(mt));
 }
 
-/* A manifest the scanner reads as an image: an image manifest whose config is an image config
- * (a referrer or another artifact is not), or an index when indexes are scanned. */
-static bool is_scannable(const struct scan_service *svc, const char *media_type,
-                         const char *subject, const char *artifact_type)
+bool svc_is_scannable(const struct scan_service *svc, const char *media_type, const char *subject,
+                      const char *artifact_type)
 {
     if (subject && *subject)
         return false;
@@ -362,7 +360,7 @@ int scan_service_on_push(struct scan_service *svc, struct meta_conn *c,
     if (ev->action != SCAN_IMAGE_PUSHED || !ev->is_new || !ev->digest ||
         strlen(ev->digest) != DIGEST_STR_LEN)
         return 0;
-    if (!is_scannable(svc, ev->media_type, ev->subject, ev->artifact_type))
+    if (!svc_is_scannable(svc, ev->media_type, ev->subject, ev->artifact_type))
         return 0;
     enum scan_type type;
     enum scan_frequency freq;
@@ -433,7 +431,7 @@ int scan_service_start_scan(struct scan_service *svc, const char *repo, const ch
         rc = diag_set(d, meta_err(c, step, "looking up an image"), 0, "cannot look up the image");
         goto out;
     }
-    if (!is_scannable(svc, mt, has_subject ? "yes" : NULL, at)) {
+    if (!svc_is_scannable(svc, mt, has_subject ? "yes" : NULL, at)) {
         const char *what = is_index_type(mt) || !*at ? mt : at;
         rc = diag_set(d, -ERR_UNSUPPORTED, 0,
                       "An artifact with media type '%s' cannot be scanned. For more "

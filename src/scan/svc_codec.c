@@ -84,7 +84,9 @@ static unsigned get_u8(struct rd *r)
 /* A string copied into a (NUL-terminated); "" once the input is bad. */
 static const char *get_str(struct rd *r, struct arena *a)
 {
-    uint64_t n = get_uv(r, r->left);
+    uint64_t n = get_uv(r, UINT64_MAX);
+    if (!r->bad && n > r->left) /* checked after the length's own bytes are consumed */
+        r->bad = true;
     if (r->bad)
         return "";
     const char *s = arena_strndup(a, (const char *)r->p, (size_t)n);
@@ -223,7 +225,7 @@ int svc_inv_decode(struct str in, struct inventory *inv, struct diag *d)
     for (size_t i = 0; i < ARRAY_SIZE(head); i++)
         *head[i] = get_str(&r, a);
     inv->image_ref = inv->image_name;
-    /* every layer takes at least 3 bytes, every package at least 15 */
+    /* every layer takes at least 3 bytes, every package at least 12 */
     uint64_t nl = get_uv(&r, r.left / 3 < SVC_INV_LAYERS ? r.left / 3 : SVC_INV_LAYERS);
     for (uint64_t i = 0; !r.bad && i < nl; i++) {
         struct inventory_layer l = { 0 };
@@ -232,7 +234,7 @@ int svc_inv_decode(struct str in, struct inventory *inv, struct diag *d)
         l.size = get_uv(&r, UINT64_MAX);
         VEC_PUSH(&inv->layers, l);
     }
-    uint64_t np = get_uv(&r, r.left / 15 < SVC_INV_PKGS ? r.left / 15 : SVC_INV_PKGS);
+    uint64_t np = get_uv(&r, r.left / 12 < SVC_INV_PKGS ? r.left / 12 : SVC_INV_PKGS);
     if (!r.bad)
         VEC_GROW(&inv->pkgs.items, np);
     for (uint64_t i = 0; !r.bad && i < np; i++) {

@@ -354,8 +354,8 @@ static int queue_coverage(struct scan_service *svc, struct meta_conn *c,
 {
     sqlite3_stmt *st;
     int rc = meta_stmt(c,
-                       "SELECT r.id, r.name, m.id, m.digest, m.media_type, m.created_at"
-                       " FROM repositories r JOIN manifests m ON m.repo_id = r.id"
+                       "SELECT r.id, r.name, m.id, m.digest, m.media_type, m.created_at,"
+                       " m.artifact_type FROM repositories r JOIN manifests m ON m.repo_id = r.id"
                        " WHERE m.subject IS NULL AND NOT EXISTS (SELECT 1 FROM scan_results s"
                        "  WHERE s.repo_id = r.id AND s.digest = m.digest AND s.scan_type = 1)"
                        " ORDER BY r.name, m.id",
@@ -377,8 +377,7 @@ static int queue_coverage(struct scan_service *svc, struct meta_conn *c,
             continue;
         if (scan_config_frequency(cfg, name, false, NULL, NULL) != SCAN_FREQ_CONTINUOUS)
             continue;
-        bool is_index = mt && (strstr(mt, "index") || strstr(mt, "manifest.list"));
-        if (is_index && !svc->cfg.scan_indexes)
+        if (!svc_is_scannable(svc, mt, NULL, (const char *)sqlite3_column_text(st, 6)))
             continue;
         if (svc->cfg.continuous_duration_s > 0 && pushed + svc->cfg.continuous_duration_s < now)
             continue;

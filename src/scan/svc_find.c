@@ -416,7 +416,7 @@ static int cmp_stored(const void *x, const void *y)
 static struct stored *find_stored(struct stored *v, size_t n, const char *key)
 {
     struct stored probe = { .key = key };
-    return bsearch(&probe, v, n, sizeof(*v), cmp_stored);
+    return n ? bsearch(&probe, v, n, sizeof(*v), cmp_stored) : NULL;
 }
 
 typedef VEC(struct stored) stored_vec;
@@ -451,7 +451,7 @@ static int load_stored(struct meta_conn *c, int64_t result_id, struct arena *a, 
     meta_done(st);
     if (!rc && step != SQLITE_DONE)
         rc = diag_set(d, meta_err(c, step, "reading findings"), 0, "cannot read findings");
-    if (!rc)
+    if (!rc && out->n)
         qsort(out->v, out->n, sizeof(*out->v), cmp_stored);
     return rc;
 }

@@ -56,6 +56,10 @@ int svc_end_tx(struct meta_conn *c, int rc);
 int svc_queue_job(struct scan_service *svc, struct meta_conn *c, int64_t repo_id,
                   int64_t manifest_id, const char *digest, enum scan_type type,
                   enum scan_frequency freq, enum svc_job_kind kind, int64_t now);
+/* A manifest the scanner reads as an image: an image manifest whose config is an image config
+ * (a referrer or another artifact is not), or an index when indexes are scanned. */
+bool svc_is_scannable(const struct scan_service *svc, const char *media_type, const char *subject,
+                      const char *artifact_type);
 /* x[0..xn) "\x1f" y in a: the keys of package pairs. */
 char *svc_join(struct arena *a, const char *x, size_t xn, const char *y);
 /* Wake the workers (a job was queued). */

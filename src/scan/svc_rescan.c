@@ -53,7 +53,8 @@ static int collect_pair(void *ctx, const struct vulndb_change *ch)
 
 static void pairs_sort(struct pairs *p)
 {
-    qsort(p->v.v, p->v.n, sizeof(*p->v.v), cmp_cstr);
+    if (p->v.n)
+        qsort(p->v.v, p->v.n, sizeof(*p->v.v), cmp_cstr);
     size_t w = 0;
     for (size_t i = 0; i < p->v.n; i++)
         if (!w || strcmp(p->v.v[i], p->v.v[w - 1]) != 0)
@@ -68,7 +69,7 @@ static bool pairs_has(const struct pairs *p, const char *eco, const char *name)
     if (n < 0 || (size_t)n >= sizeof(key))
         return false;
     const char *k = key;
-    return bsearch(&k, p->v.v, p->v.n, sizeof(*p->v.v), cmp_cstr) != NULL;
+    return p->v.n && bsearch(&k, p->v.v, p->v.n, sizeof(*p->v.v), cmp_cstr) != NULL;
 }
 
 static int cmp_i64(const void *x, const void *y)
@@ -109,7 +110,8 @@ static int candidates(struct meta_conn *c, const struct pairs *p, bool full, i64
         if (step != SQLITE_DONE)
             return meta_err(c, step, "reading the package index");
     }
-    qsort(out->v, out->n, sizeof(*out->v), cmp_i64);
+    if (out->n)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_i64);
     size_t w = 0;
     for (size_t i = 0; i < out->n; i++)
         if (!w || out->v[i] != out->v[w - 1])
