@@ -13,19 +13,20 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "events/envelope.h"
+#include "scan/service.h"
 
 /* ECR's own limits on resource tags (the 2.9 model does not carry them). */
 #define ECR_TAGS_MAX      50
 #define ECR_TAG_KEY_MAX   128
 #define ECR_TAG_VALUE_MAX 256
 
-/* ECR settings the registry's tables do not hold. The table is created here when absent (see
- * ecr_api_new) and its rows go with the repository (ON DELETE CASCADE). tags is the
- * CreateRepository tag list as compact JSON. */
+/* Repository settings of ECR that neither the registry nor the scan service keep: the
+ * encryption type (always AES256 here) and the CreateRepository resource tags as compact JSON.
+ * The table is created here when absent (ecr_api_new); its rows go with the repository (ON
+ * DELETE CASCADE). scanOnPush lives in the scan service's scan_repo_config. */
 static const char settings_schema[] =
     "CREATE TABLE IF NOT EXISTS ecr_repo_settings ("
     "  repo_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,"
-    "  scan_on_push INTEGER NOT NULL DEFAULT 0,"
     "  encryption TEXT NOT NULL DEFAULT 'AES256',"
     "  tags TEXT)";
 
@@ -211,40 +212,23 @@ int ecr_settings_get(struct ecr_api *e, int64_t repo_id, struct ecr_repo_setting
 {
     memset(out, 0, sizeof(*out));
     struct meta_conn *c;
-    sqlite3_stmt *st;
     int rc = meta_conn_get(e->db, &c);
     if (rc == 0)
-        rc = meta_stmt(c, "SELECT scan_on_push FROM ecr_repo_settings WHERE repo_id = ?1", &st);
-    if (rc)
-        return rc;
-    meta_bind_int(st, 1, repo_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
-        out->scan_on_push = sqlite3_column_int(st, 0) != 0;
-    else if (s != SQLITE_DONE)
-        rc = meta_err(c, s, "ECR settings");
-    meta_done(st);
+        rc = scan_repo_scan_on_push_get(c, repo_id, &out->scan_on_push);
     return rc;
 }
 
 int ecr_settings_set_scan_on_push(struct ecr_api *e, int64_t repo_id, bool scan_on_push)
 {
     struct meta_conn *c;
-    sqlite3_stmt *st;
     int rc = meta_conn_get(e->db, &c);
     if (rc == 0)
-        rc = meta_stmt(c,
-                       "INSERT INTO ecr_repo_settings (repo_id, scan_on_push) VALUES (?1, ?2) "
-                       "ON CONFLICT (repo_id) DO UPDATE SET scan_on_push = excluded.scan_on_push",
-                       &st);
-    if (rc)
-        return rc;
-    meta_bind_int(st, 1, repo_id);
-    meta_bind_int(st, 2, scan_on_push);
-    return meta_step_done(c, st);
+        rc = scan_repo_scan_on_push_set(c, repo_id, scan_on_push);
+    return rc;
 }
 
-/* A new row for a repository just created: scan-on-push and its tags. */
+/* The rows of a repository just created: its tags here, scanOnPush in the scan service's
+ * table, in one transaction. */
 static int settings_insert(struct ecr_api *e, int64_t repo_id, bool scan_on_push,
                            const char *tags_json)
 {
@@ -252,16 +236,23 @@ static int settings_insert(struct ecr_api *e, int64_t repo_id, bool scan_on_push
     sqlite3_stmt *st;
     int rc = meta_conn_get(e->db, &c);
     if (rc == 0)
-        rc = meta_stmt(c,
-                       "INSERT OR REPLACE INTO ecr_repo_settings (repo_id, scan_on_push, tags) "
-                       "VALUES (?1, ?2, ?3)",
-                       &st);
+        rc = meta_begin(c);
     if (rc)
         return rc;
-    meta_bind_int(st, 1, repo_id);
-    meta_bind_int(st, 2, scan_on_push);
-    meta_bind_text(st, 3, tags_json);
-    return meta_step_done(c, st);
+    rc = meta_stmt(c, "INSERT OR REPLACE INTO ecr_repo_settings (repo_id, tags) VALUES (?1, ?2)",
+                   &st);
+    if (rc == 0) {
+        meta_bind_int(st, 1, repo_id);
+        meta_bind_text(st, 2, tags_json);
+        rc = meta_step_done(c, st);
+    }
+    if (rc == 0)
+        rc = scan_repo_scan_on_push_set(c, repo_id, scan_on_push);
+    if (rc == 0)
+        rc = meta_commit(c);
+    else
+        meta_rollback(c);
+    return rc;
 }
 
 json_t *ecr_repository_json(const struct ecr_api *e, const struct api_call *call,
@@ -738,34 +729,29 @@ out:
 
 /* ---- Registration ----------------------------------------------------------------------- */
 
-struct ecr_op {
+static const struct {
     const char *name;
     api_handler_fn fn;
-    bool needs_scan;
-};
-
-static const struct ecr_op ecr_ops[] = {
-    { "CreateRepository", create_repository, false },
-    { "DescribeRepositories", describe_repositories, false },
-    { "DeleteRepository", delete_repository, false },
-    { "PutImageTagMutability", put_image_tag_mutability, false },
-    { "GetAuthorizationToken", get_authorization_token, false },
-    { "ListImages", ecr_list_images, false },
-    { "DescribeImages", ecr_describe_images, false },
-    { "BatchGetImage", ecr_batch_get_image, false },
-    { "BatchDeleteImage", ecr_batch_delete_image, false },
+} ecr_ops[] = {
+    { "CreateRepository", create_repository },
+    { "DescribeRepositories", describe_repositories },
+    { "DeleteRepository", delete_repository },
+    { "PutImageTagMutability", put_image_tag_mutability },
+    { "GetAuthorizationToken", get_authorization_token },
+    { "ListImages", ecr_list_images },
+    { "DescribeImages", ecr_describe_images },
+    { "BatchGetImage", ecr_batch_get_image },
+    { "BatchDeleteImage", ecr_batch_delete_image },
 };
 
 int ecr_api_register(struct ecr_api *e, struct api_router *r)
 {
     for (size_t i = 0; i < ARRAY_SIZE(ecr_ops); i++) {
-        if (ecr_ops[i].needs_scan && !e->scan)
-            continue;
         int rc = api_router_add_json(r, ECR_TARGET_PREFIX, ecr_ops[i].name, ecr_ops[i].fn, e);
         if (rc < 0) {
             log_error("ecr", "cannot register %s: %s", ecr_ops[i].name, err_str(rc));
             return rc;
         }
     }
-    return 0;
+    return ecr_scan_register(e, r);
 }

@@ -34,9 +34,10 @@ struct ecr_api_config {
     /* Borrowed; mints GetAuthorizationToken passwords. NULL: that operation answers
      * ServerException ("registry authentication is not configured"). */
     struct reg_auth *auth;
-    /* Borrowed; the scan engine behind the scanning operations. NULL: those operations are
-     * not registered (the dispatcher answers UnknownOperationException) and DescribeImages
-     * reports no scan status. */
+    /* Borrowed; the scan engine behind the scanning operations. NULL: StartImageScan,
+     * DescribeImageScanFindings and PutRegistryScanningConfiguration are not registered (the
+     * dispatcher answers UnknownOperationException) and DescribeImages reports no scan
+     * status; the scanning configuration can still be read and scanOnPush set. */
     struct scan_service *scan;
     const char *account_id; /* 12 digits (registryId, ARNs); NULL = ECR_DEFAULT_ACCOUNT */
     const char *region;     /* ARNs; NULL = ECR_DEFAULT_REGION */
@@ -55,19 +56,19 @@ struct ecr_api_config {
 struct ecr_api;
 
 /* Check cfg (copied; strings are copied, pointers borrowed) and prepare the database table of
- * ECR repository settings (scan-on-push, encryption, resource tags) when absent. Errors:
+ * ECR repository settings (encryption, resource tags) when absent. Errors:
  * -ERR_INVALID (db or registry missing, account id not 12 digits, bad region or public URL;
  * d says which), -ERR_DB. */
 int ecr_api_new(const struct ecr_api_config *cfg, struct ecr_api **out, struct diag *d);
 /* Free. The router that holds its handlers must not dispatch any more. NULL is a no-op. */
 void ecr_api_free(struct ecr_api *e);
 
-/* Register every implemented operation on r (the scanning ones only when cfg->scan is set):
- * CreateRepository, DescribeRepositories, DeleteRepository, PutImageTagMutability,
- * ListImages, DescribeImages, BatchGetImage, BatchDeleteImage, GetAuthorizationToken, and with
- * a scan service PutImageScanningConfiguration, PutRegistryScanningConfiguration,
- * GetRegistryScanningConfiguration, StartImageScan, DescribeImageScanFindings. Returns 0 or
- * the first api_router_add_json() error (-EEXIST when one is already registered). */
+/* Register every implemented operation on r: CreateRepository, DescribeRepositories,
+ * DeleteRepository, PutImageTagMutability, ListImages, DescribeImages, BatchGetImage,
+ * BatchDeleteImage, GetAuthorizationToken, PutImageScanningConfiguration,
+ * GetRegistryScanningConfiguration, and with a scan service PutRegistryScanningConfiguration,
+ * StartImageScan and DescribeImageScanFindings. Returns 0 or the first api_router_add_json()
+ * error (-EEXIST when one is already registered). */
 int ecr_api_register(struct ecr_api *e, struct api_router *r);
 
 #endif

@@ -43,13 +43,13 @@ int ecr_fail_repo_not_found(struct api_call *call, const char *name, const char 
  * header when it is a plain host[:port], else "localhost"), in the request arena. */
 const char *ecr_public_host(const struct ecr_api *e, const struct api_call *call);
 
-/* ECR settings of a repository that the registry does not keep. Absent row = defaults. */
+/* ECR settings of a repository that the registry does not keep. */
 struct ecr_repo_settings {
-    bool scan_on_push;
+    bool scan_on_push; /* the repository-level flag, kept by the scan service */
 };
 /* Read the settings of repository id (defaults when it has none). 0 or -ERR_DB. */
 int ecr_settings_get(struct ecr_api *e, int64_t repo_id, struct ecr_repo_settings *out);
-/* Write scan-on-push (creating the row with defaults when absent). 0 or -ERR_DB. */
+/* Write the repository's scanOnPush flag. 0 or -ERR_DB. */
 int ecr_settings_set_scan_on_push(struct ecr_api *e, int64_t repo_id, bool scan_on_push);
 
 /* The Repository shape (repositoryArn, registryId, repositoryName, repositoryUri, createdAt,
@@ -94,6 +94,10 @@ size_t ecr_max_results(const struct api_call *call);
  * ImageDetail object (nothing when it was never scanned). 0 or a negative code. */
 int ecr_scan_image_detail(struct ecr_api *e, const struct reg_repo *repo, const char *digest,
                           json_t *detail);
+
+/* Register the scanning operations (ecr_scan.c); those that need the scan service only when
+ * e->scan is set. 0 or the router's error. */
+int ecr_scan_register(struct ecr_api *e, struct api_router *r);
 
 /* Handlers of ecr_images.c. */
 int ecr_list_images(void *ctx, struct api_call *call);

@@ -38,6 +38,7 @@ TARGET = "AmazonEC2ContainerRegistry_V20150921."
 CLI_ERROR = 254
 CMD_TIMEOUT = 300
 SCAN_IMAGE = "debian-vuln:bookworm-oldpkgs"
+SMALL_IMAGE = "debian:bookworm-minbase"
 
 
 # ---------------------------------------------------------------------------- SigV4 client
@@ -625,10 +626,91 @@ class EcrCliScan(unittest.TestCase):
                                 "--repository-name", repo, "--image-id", "imageTag=" + tag)
         self.assertIn("The scan quota per image has been exceeded", err)
 
+    def test_enhanced_findings(self):
+        import refmatch
+        import test_scan
+        repo, tag = "enh-debian", "oldpkgs"
+        put = self.s.aws_json("put-registry-scanning-configuration", "--scan-type", "ENHANCED",
+                              "--rules",
+                              '[{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": '
+                              '[{"filter": "enh-*", "filterType": "WILDCARD"}]}]')
+        try:
+            self.assertEqual(put["registryScanningConfiguration"]["scanType"], "ENHANCED")
+            self.s.aws("create-repository", "--repository-name", repo)
+            self.push(SCAN_IMAGE, repo, tag)
+            # enhanced results are ACTIVE, not COMPLETE (the waiter is for basic scans), so
+            # poll as a client would, bounded
+            deadline = time.time() + 400
+            status = None
+            while time.time() < deadline:
+                doc = self.s.aws_json("describe-image-scan-findings", "--repository-name", repo,
+                                      "--image-id", "imageTag=" + tag, "--max-results", "1",
+                                      "--no-paginate")
+                status = doc["imageScanStatus"]["status"]
+                if status not in ("PENDING", "IN_PROGRESS"):
+                    break
+                time.sleep(2)
+            self.assertEqual(status, "ACTIVE", doc)
+            full = self.s.aws_json("describe-image-scan-findings", "--repository-name", repo,
+                                   "--image-id", "imageTag=" + tag, "--page-size", "40")
+            enh = full["imageScanFindings"].get("enhancedFindings", [])
+            self.assertNotIn("findings", full["imageScanFindings"])
+            _, _, ref_findings = test_scan.reference(SCAN_IMAGE)
+            want = refmatch.finding_tuples(ref_findings)
+            got = test_scan.enhanced_tuples(full)
+            self.assertEqual(len(got), len(set(got)))
+            # CLI 2.9's model has no vulnerablePackages[].fixedInVersion, so the CLI drops it:
+            # compare (id, package, installed) here, and the fixed-in versions on the raw wire
+            self.assertEqual({t[:3] for t in got}, {t[:3] for t in want})
+            wire, token = {"imageScanFindings": {"enhancedFindings": []}}, None
+            for _ in range(100):
+                body = {"repositoryName": repo, "imageId": {"imageTag": tag}, "maxResults": 20}
+                if token:
+                    body["nextToken"] = token
+                st, page = self.s.raw(json.dumps(body),
+                                      target=TARGET + "DescribeImageScanFindings")
+                self.assertEqual(st, 200, page)
+                wire["imageScanFindings"]["enhancedFindings"] += \
+                    page["imageScanFindings"]["enhancedFindings"]
+                token = page.get("nextToken")
+                if not token:
+                    break
+            d = test_scan.diff_findings(SCAN_IMAGE, want,
+                                        set(test_scan.enhanced_tuples(wire)))
+            self.assertFalse(d, "\n" + d)
+            f = enh[0]
+            self.assertTrue(f["findingArn"].startswith("arn:aws:inspector2:%s:%s:finding/"
+                                                       % (REGION, ACCT)), f["findingArn"])
+            self.assertEqual(f["awsAccountId"], ACCT)
+            self.assertEqual(f["status"], "ACTIVE")
+            self.assertEqual(f["type"], "PACKAGE_VULNERABILITY")
+            counts = full["imageScanFindings"]["findingSeverityCounts"]
+            self.assertEqual(sum(counts.values()), len(enh))
+            # one page by hand: its token continues where it stopped
+            p1 = self.s.aws_json("describe-image-scan-findings", "--repository-name", repo,
+                                 "--image-id", "imageTag=" + tag, "--max-results", "7",
+                                 "--no-paginate")
+            p2 = self.s.aws_json("describe-image-scan-findings", "--repository-name", repo,
+                                 "--image-id", "imageTag=" + tag, "--max-results", "7",
+                                 "--no-paginate", "--next-token", p1["nextToken"])
+            arns = [x["findingArn"] for x in p1["imageScanFindings"]["enhancedFindings"] +
+                    p2["imageScanFindings"]["enhancedFindings"]]
+            self.assertEqual(arns, [x["findingArn"] for x in enh[:14]])
+            # a token is bound to its image
+            self.s.aws("create-repository", "--repository-name", "enh-other")
+            self.push(SMALL_IMAGE, "enh-other", "v1")
+            _, err = self.s.aws("describe-image-scan-findings", "--repository-name", "enh-other",
+                                "--image-id", "imageTag=v1", "--no-paginate", "--next-token",
+                                p1["nextToken"], expect=CLI_ERROR)
+            self.assertEqual(error_code(err), "InvalidParameterException", err)
+        finally:
+            self.s.aws("put-registry-scanning-configuration", "--scan-type", "BASIC", "--rules",
+                       "[]")
+
     def test_manual_scan_and_errors(self):
         repo = "scan/manual"
         self.s.aws("create-repository", "--repository-name", repo)
-        self.push("alpine-synthetic:3.19.0", repo, "v1")
+        self.push(SMALL_IMAGE, repo, "v1")
         self.expect_error("ScanNotFoundException", "describe-image-scan-findings",
                           "--repository-name", repo, "--image-id", "imageTag=v1")
         st = self.s.aws_json("start-image-scan", "--repository-name", repo, "--image-id",
@@ -665,7 +747,7 @@ class EcrCliScan(unittest.TestCase):
                           '[{"filter": "Bad Filter", "filterType": "WILDCARD"}]}]')
         # a repository the rule matches is scanned on push without its own flag
         self.s.aws("create-repository", "--repository-name", "auto-scan")
-        self.push("alpine-synthetic:3.19.0", "auto-scan", "v1")
+        self.push(SMALL_IMAGE, "auto-scan", "v1")
         self.s.aws("wait", "image-scan-complete", "--repository-name", "auto-scan", "--image-id",
                    "imageTag=v1", timeout=400)
         r = self.s.aws_json("put-image-scanning-configuration", "--repository-name", "auto-scan",

@@ -20,13 +20,16 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "base/http_msg.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 #include "image/manifest.h"
 #include "registry/auth.h"
 #include "registry/registry.h"
+#include "scan/service.h"
 #include "store/blob_store.h"
 #include "store/meta.h"
 #include "test.h"
+#include "vulndb/import.h"
 
 #define ACCT   "123456789012"
 #define REGION "eu-west-3"
@@ -44,6 +47,8 @@ struct env {
     struct ecr_api *ecr;
     struct api_router *router;
     struct http_handler h;
+    struct scan_service *svc; /* NULL unless opened with a vulnerability database */
+    char *vdb;
     int64_t now;
     int auth_calls;
 };
@@ -66,7 +71,30 @@ static enum api_auth_status accept_all(void *ctx, struct http_req *req,
     return API_AUTH_OK;
 }
 
-static void env_open_with(struct env *e, const struct ecr_api_config *tmpl)
+/* The server's glue (cmd_serve.c): registry pushes and deletions reach the scan service. */
+static int on_reg_event(void *ctx, struct meta_conn *c, const struct reg_event *ev)
+{
+    struct env *e = ctx;
+    if (!e->svc || (ev->action != REG_EVENT_PUSH && ev->action != REG_EVENT_DELETE))
+        return 0;
+    struct scan_image_event se = {
+        .action = ev->action == REG_EVENT_PUSH ? SCAN_IMAGE_PUSHED : SCAN_IMAGE_DELETED,
+        .repo = ev->repo,
+        .repo_id = ev->repo_id,
+        .manifest_id = ev->manifest_id,
+        .digest = ev->digest,
+        .media_type = ev->media_type,
+        .subject = ev->subject,
+        .artifact_type = ev->artifact_type,
+        .is_new = ev->is_new,
+        .at = ev->at,
+    };
+    return scan_service_on_push(e->svc, c, &se);
+}
+
+static void open_scan_service(struct env *e);
+
+static void env_open_full(struct env *e, const struct ecr_api_config *tmpl, bool with_scan)
 {
     memset(e, 0, sizeof(*e));
     e->dir = xstrdup(test_tmpdir());
@@ -79,10 +107,14 @@ static void env_open_with(struct env *e, const struct ecr_api_config *tmpl)
                                   .token_key_len = sizeof(token_key),
                                   .token_ttl_s = 3600 };
     ASSERT_EQ(reg_auth_new(&ac, &e->auth, NULL), 0);
+    if (with_scan)
+        open_scan_service(e);
     struct registry_config rc;
     registry_config_init(&rc);
     rc.db = e->db;
     rc.blobs = e->bs;
+    rc.on_event = on_reg_event;
+    rc.event_ctx = e;
     ASSERT_EQ(registry_new(&rc, &e->reg, NULL), 0);
     registry_handler(e->reg, &e->h);
     struct ecr_api_config ec = { 0 };
@@ -91,6 +123,7 @@ static void env_open_with(struct env *e, const struct ecr_api_config *tmpl)
     ec.db = e->db;
     ec.registry = e->reg;
     ec.auth = e->auth;
+    ec.scan = e->svc;
     if (!ec.account_id)
         ec.account_id = ACCT;
     if (!ec.region)
@@ -105,9 +138,14 @@ static void env_open_with(struct env *e, const struct ecr_api_config *tmpl)
     api_router_set_auth(e->router, accept_all, e);
 }
 
+static void env_open_with(struct env *e, const struct ecr_api_config *tmpl)
+{
+    env_open_full(e, tmpl, false);
+}
+
 static void env_open(struct env *e)
 {
-    env_open_with(e, NULL);
+    env_open_full(e, NULL, false);
 }
 
 static void env_free(struct env *e)
@@ -115,6 +153,8 @@ static void env_free(struct env *e)
     api_router_free(e->router);
     ecr_api_free(e->ecr);
     registry_free(e->reg);
+    scan_service_free(e->svc);
+    free(e->vdb);
     reg_auth_free(e->auth);
     blob_store_close(e->bs);
     meta_close(e->db);
@@ -1115,5 +1155,371 @@ TEST(ecr_bodies_the_dispatcher_refuses)
     answer_release(&a);
     /* registering twice is refused */
     ASSERT_EQ(ecr_api_register(e.ecr, e.router), -EEXIST);
+    env_free(&e);
+}
+
+/* ---- scanning ---- */
+
+/* Debian 12 advisories for the packages of the image below (invented ids). */
+static const char *const osv_records[] = {
+    /* openssh: fixed, rated high by Debian */
+    "{\"id\":\"CVE-2099-0101\",\"modified\":\"2025-01-01T00:00:00Z\",\"published\":"
+    "\"2024-12-01T00:00:00Z\",\"details\":\"First openssh issue.\",\"affected\":[{\"package\":"
+    "{\"ecosystem\":\"Debian:12\",\"name\":\"openssh\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
+    "\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1:9.2p1-2+deb12u3\"}]}],"
+    "\"ecosystem_specific\":{\"urgency\":\"high\"}}]}",
+    /* openssh: no fix, CVSS 9.8 */
+    "{\"id\":\"CVE-2099-0102\",\"modified\":\"2025-01-01T00:00:00Z\",\"published\":"
+    "\"2024-12-01T00:00:00Z\",\"details\":\"Second openssh issue.\",\"severity\":[{\"type\":"
+    "\"CVSS_V3\",\"score\":\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],\"affected\":[{"
+    "\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"openssh\"},\"ranges\":[{\"type\":"
+    "\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"}]}]}]}",
+    /* zlib: fixed, medium */
+    "{\"id\":\"CVE-2099-0103\",\"modified\":\"2025-01-01T00:00:00Z\",\"published\":"
+    "\"2024-12-01T00:00:00Z\",\"details\":\"A zlib issue.\",\"affected\":[{\"package\":{"
+    "\"ecosystem\":\"Debian:12\",\"name\":\"zlib\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
+    "\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"1:1.2.13.dfsg-2\"}]}],"
+    "\"ecosystem_specific\":{\"urgency\":\"medium\"}}]}",
+    /* a package the image does not have */
+    "{\"id\":\"CVE-2099-0104\",\"modified\":\"2025-01-01T00:00:00Z\",\"published\":"
+    "\"2024-12-01T00:00:00Z\",\"details\":\"Elsewhere.\",\"affected\":[{\"package\":{"
+    "\"ecosystem\":\"Debian:12\",\"name\":\"nginx\"},\"ranges\":[{\"type\":\"ECOSYSTEM\","
+    "\"events\":[{\"introduced\":\"0\"}]}]}]}",
+};
+
+static void open_scan_service(struct env *e)
+{
+    e->vdb = xasprintf("%s/vulndb.sqlite", e->dir);
+    char *src = xasprintf("%s/debian.jsonl", e->dir);
+    FILE *f = fopen(src, "w");
+    ASSERT_TRUE(f != NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(osv_records); i++)
+        fprintf(f, "%s\n", osv_records[i]);
+    ASSERT_EQ(fclose(f), 0);
+    char *paths[] = { src };
+    struct import_opts o = { .max_warnings = 1 };
+    struct import_stats st;
+    struct diag d = { 0 };
+    enum log_level saved = log_threshold;
+    log_set_level(LOG_ERROR);
+    int rc = vulndb_import(e->vdb, paths, 1, &o, &st, &d);
+    log_set_level(saved);
+    if (rc)
+        test_fail(__FILE__, __LINE__, "import: %s", d.msg);
+    free(src);
+    struct scan_service_config sc;
+    scan_service_config_init(&sc);
+    sc.db = e->db;
+    sc.blobs = e->bs;
+    sc.vulndb_path = e->vdb;
+    sc.workers = -1; /* the test runs the queue itself */
+    sc.rescan_poll_s = -1;
+    sc.account_id = ACCT;
+    sc.region = REGION;
+    sc.now = fake_now;
+    sc.now_ctx = e;
+    ASSERT_EQ(scan_service_new(&sc, &e->svc, &d), 0);
+    ASSERT_EQ(scan_service_start(e->svc), 0);
+}
+
+/* Append one regular file to a tar archive (ustar). */
+static void tar_file(struct buf *out, const char *name, const char *content)
+{
+    char h[512];
+    memset(h, 0, sizeof(h));
+    size_t n = strlen(content);
+    snprintf(h, 100, "%s", name);
+    snprintf(h + 100, 8, "%07o", 0644u);
+    snprintf(h + 108, 8, "%07o", 0u);
+    snprintf(h + 116, 8, "%07o", 0u);
+    snprintf(h + 124, 12, "%011o", (unsigned)n);
+    snprintf(h + 136, 12, "%011o", 1700000000u);
+    h[156] = '0';
+    memcpy(h + 257,
+           "ustar\0"
+           "00",
+           8);
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (size_t i = 0; i < sizeof(h); i++)
+        sum += (unsigned char)h[i];
+    snprintf(h + 148, 8, "%06o", sum & 0777777u);
+    buf_append(out, h, sizeof(h));
+    buf_append(out, content, n);
+    static const char zeros[512];
+    buf_append(out, zeros, (512 - n % 512) % 512);
+}
+
+/* A Debian 12 image with openssh-client, zlib1g and libfoo installed, one uncompressed layer.
+ * `salt` makes the image unique. Returns the manifest (owned); digest in *digest. */
+static char *push_debian(struct env *e, const char *repo, const char *tag, const char *salt,
+                         char *digest)
+{
+    struct buf tar;
+    buf_init(&tar, 1 << 20);
+    tar_file(&tar, "etc/os-release",
+             "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
+    tar_file(&tar, "var/lib/dpkg/status",
+             "Package: openssh-client\nStatus: install ok installed\nArchitecture: amd64\n"
+             "Source: openssh\nVersion: 1:9.2p1-2\n\n"
+             "Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\n"
+             "Source: zlib\nVersion: 1:1.2.13.dfsg-1\n\n"
+             "Package: libfoo\nStatus: install ok installed\nArchitecture: amd64\n"
+             "Version: 1.0-1\n");
+    tar_file(&tar, "etc/salt", salt);
+    static const char end[1024];
+    buf_append(&tar, end, sizeof(end));
+    char layd[DIGEST_STR_LEN + 1], cfgd[DIGEST_STR_LEN + 1];
+    push_blob(e, repo, tar.data, tar.len, layd);
+    char *config = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                             "\"layers\",\"diff_ids\":[\"%s\"]}}",
+                             layd);
+    push_blob(e, repo, config, strlen(config), cfgd);
+    char *m = xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                        "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
+                        "\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\","
+                        "\"size\":%zu}]}",
+                        MT_OCI_MANIFEST, MT_OCI_CONFIG, cfgd, strlen(config), layd, tar.len);
+    struct reg_put_result res;
+    struct reg_error err;
+    if (registry_manifest_put(e->reg, repo, tag, NULL, m, strlen(m), &res, &err) != 0)
+        test_fail(__FILE__, __LINE__, "manifest put: %s %s", err.code, err.message);
+    snprintf(digest, DIGEST_STR_LEN + 1, "%s", res.digest);
+    free(config);
+    buf_release(&tar);
+    return m;
+}
+
+static size_t run_scans(struct env *e)
+{
+    size_t ran = 0;
+    ASSERT_EQ(scan_service_run_pending(e->svc, 0, &ran), 0);
+    return ran;
+}
+
+TEST(ecr_scan_manual_findings_pages)
+{
+    struct env e;
+    env_open_full(&e, NULL, true);
+    create(&e, "deb");
+    char d[DIGEST_STR_LEN + 1];
+    char *m = push_debian(&e, "deb", "v1", "1", d);
+    ASSERT_EQ(run_scans(&e), 0); /* not scan-on-push: nothing queued */
+
+    ASSERT_AWS_ERR(&e, "DescribeImageScanFindings",
+                   "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}}",
+                   "ScanNotFoundException",
+                   "Image scan does not exist for the image with '{imageDigest:'null', "
+                   "imageTag:'v1'}' in the repository with name 'deb' in the registry with id "
+                   "'" ACCT "'");
+    struct answer a;
+    json_t *r = ok(&e, "StartImageScan",
+                   "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}}", &a);
+    ASSERT_STREQ(jstr(r, "registryId"), ACCT);
+    ASSERT_STREQ(jstr(r, "repositoryName"), "deb");
+    ASSERT_STREQ(jstr(r, "imageId.imageDigest"), d);
+    ASSERT_STREQ(jstr(r, "imageId.imageTag"), "v1");
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "IN_PROGRESS");
+    answer_release(&a);
+    /* queued, not run yet: the waiter keeps polling */
+    r = ok(&e, "DescribeImageScanFindings",
+           fmt("{\"repositoryName\": \"deb\", \"imageId\": {\"imageDigest\": \"%s\"}}", d), &a);
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "IN_PROGRESS");
+    ASSERT_TRUE(jget(r, "imageScanFindings") == NULL);
+    answer_release(&a);
+    /* once a day per image */
+    ASSERT_AWS_ERR(&e, "StartImageScan",
+                   fmt("{\"repositoryName\": \"deb\", \"imageId\": {\"imageDigest\": \"%s\"}}", d),
+                   "LimitExceededException",
+                   "The scan quota per image has been exceeded. Wait and try again.");
+    ASSERT_EQ(run_scans(&e), 1);
+
+    r = ok(&e, "DescribeImageScanFindings",
+           "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}}", &a);
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "COMPLETE");
+    ASSERT_STREQ(jstr(r, "imageId.imageDigest"), d);
+    json_t *f = jget(r, "imageScanFindings.findings");
+    ASSERT_EQ(json_array_size(f), 3);
+    ASSERT_STREQ(jstr(f, "0.name"), "CVE-2099-0102");
+    ASSERT_STREQ(jstr(f, "0.severity"), "CRITICAL");
+    ASSERT_TRUE(strstr(jstr(f, "0.uri"), "CVE-2099-0102") != NULL);
+    ASSERT_STREQ(jstr(f, "1.name"), "CVE-2099-0101");
+    ASSERT_STREQ(jstr(f, "1.severity"), "HIGH");
+    ASSERT_STREQ(jstr(f, "2.name"), "CVE-2099-0103");
+    ASSERT_STREQ(jstr(f, "2.severity"), "MEDIUM");
+    json_t *counts = jget(r, "imageScanFindings.findingSeverityCounts");
+    ASSERT_EQ(json_object_size(counts), 3);
+    ASSERT_EQ(json_integer_value(json_object_get(counts, "CRITICAL")), 1);
+    ASSERT_TRUE(json_is_number(jget(r, "imageScanFindings.imageScanCompletedAt")));
+    ASSERT_TRUE(jget(r, "nextToken") == NULL);
+    answer_release(&a);
+
+    /* two pages of two: counts cover the whole scan on each */
+    r = ok(&e, "DescribeImageScanFindings",
+           "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}, \"maxResults\": 2}",
+           &a);
+    ASSERT_EQ(json_array_size(jget(r, "imageScanFindings.findings")), 2);
+    ASSERT_EQ(json_object_size(jget(r, "imageScanFindings.findingSeverityCounts")), 3);
+    char *token = xstrdup(jstr(r, "nextToken"));
+    answer_release(&a);
+    r = ok(&e, "DescribeImageScanFindings",
+           fmt("{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}, "
+               "\"maxResults\": 2, \"nextToken\": \"%s\"}",
+               token),
+           &a);
+    ASSERT_EQ(json_array_size(jget(r, "imageScanFindings.findings")), 1);
+    ASSERT_STREQ(jstr(r, "imageScanFindings.findings.0.name"), "CVE-2099-0103");
+    ASSERT_TRUE(jget(r, "nextToken") == NULL);
+    answer_release(&a);
+    /* a token belongs to its image */
+    char d2[DIGEST_STR_LEN + 1];
+    char *m2 = push_debian(&e, "deb", "v2", "2", d2);
+    ASSERT_AWS_ERR(&e, "DescribeImageScanFindings",
+                   fmt("{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v2\"}, "
+                       "\"nextToken\": \"%s\"}",
+                       token),
+                   "InvalidParameterException", "Invalid NextToken");
+    free(token);
+
+    /* DescribeImages reports the scan */
+    r = ok(&e, "DescribeImages",
+           "{\"repositoryName\": \"deb\", \"imageIds\": [{\"imageTag\": \"v1\"}, {\"imageTag\": "
+           "\"v2\"}]}",
+           &a);
+    ASSERT_STREQ(jstr(r, "imageDetails.0.imageScanStatus.status"), "COMPLETE");
+    ASSERT_EQ(json_integer_value(
+                  jget(r, "imageDetails.0.imageScanFindingsSummary.findingSeverityCounts.HIGH")),
+              1);
+    ASSERT_TRUE(jget(r, "imageDetails.1.imageScanStatus") == NULL); /* never scanned */
+    answer_release(&a);
+
+    /* errors */
+    ASSERT_AWS_ERR(&e, "StartImageScan",
+                   "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v9\"}}",
+                   "ImageNotFoundException",
+                   "The image with imageId {imageDigest:'null', imageTag:'v9'} does not exist "
+                   "within the repository with name 'deb' in the registry with id '" ACCT "'");
+    ASSERT_AWS_ERR(&e, "StartImageScan",
+                   "{\"repositoryName\": \"nodeb\", \"imageId\": {\"imageTag\": \"v1\"}}",
+                   "RepositoryNotFoundException", NULL);
+    ASSERT_AWS_ERR(&e, "StartImageScan", "{\"repositoryName\": \"deb\", \"imageId\": {}}",
+                   "InvalidParameterException", NULL);
+    ASSERT_AWS_ERR(&e, "DescribeImageScanFindings",
+                   fmt("{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\", "
+                       "\"imageDigest\": \"%s\"}}",
+                       d2),
+                   "ImageNotFoundException", NULL);
+    ASSERT_AWS_ERR(&e, "DescribeImageScanFindings",
+                   "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}, "
+                   "\"maxResults\": 1001}",
+                   "InvalidParameterException", NULL);
+    /* a new day: the image may be scanned again */
+    e.now += 86400 + 1;
+    r = ok(&e, "StartImageScan",
+           "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}}", &a);
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "IN_PROGRESS");
+    answer_release(&a);
+    free(m);
+    free(m2);
+    env_free(&e);
+}
+
+TEST(ecr_scan_on_push_and_configuration)
+{
+    struct env e;
+    env_open_full(&e, NULL, true);
+    struct answer a;
+    json_t *r = ok(&e, "GetRegistryScanningConfiguration", "{}", &a);
+    ASSERT_STREQ(jstr(r, "registryId"), ACCT);
+    ASSERT_STREQ(jstr(r, "scanningConfiguration.scanType"), "BASIC");
+    ASSERT_EQ(json_array_size(jget(r, "scanningConfiguration.rules")), 0);
+    answer_release(&a);
+
+    /* the repository flag: CreateRepository and PutImageScanningConfiguration */
+    ok(&e, "CreateRepository",
+       "{\"repositoryName\": \"sop\", \"imageScanningConfiguration\": {\"scanOnPush\": true}}", &a);
+    answer_release(&a);
+    char d[DIGEST_STR_LEN + 1];
+    free(push_debian(&e, "sop", "v1", "1", d));
+    ASSERT_EQ(run_scans(&e), 1);
+    r = ok(&e, "DescribeImageScanFindings",
+           "{\"repositoryName\": \"sop\", \"imageId\": {\"imageTag\": \"v1\"}}", &a);
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "COMPLETE");
+    answer_release(&a);
+    create(&e, "later");
+    r = ok(&e, "PutImageScanningConfiguration",
+           "{\"repositoryName\": \"later\", \"imageScanningConfiguration\": {\"scanOnPush\": "
+           "true}}",
+           &a);
+    ASSERT_STREQ(jstr(r, "registryId"), ACCT);
+    ASSERT_STREQ(jstr(r, "repositoryName"), "later");
+    ASSERT_TRUE(json_is_true(jget(r, "imageScanningConfiguration.scanOnPush")));
+    answer_release(&a);
+    r = ok(&e, "DescribeRepositories", "{\"repositoryNames\": [\"later\"]}", &a);
+    ASSERT_TRUE(json_is_true(jget(r, "repositories.0.imageScanningConfiguration.scanOnPush")));
+    answer_release(&a);
+    free(push_debian(&e, "later", "v1", "2", d));
+    ASSERT_EQ(run_scans(&e), 1);
+    ASSERT_AWS_ERR(
+        &e, "PutImageScanningConfiguration",
+        "{\"repositoryName\": \"nope\", \"imageScanningConfiguration\": {\"scanOnPush\": "
+        "true}}",
+        "RepositoryNotFoundException", NULL);
+
+    /* registry rules */
+    ASSERT_AWS_ERR(&e, "PutRegistryScanningConfiguration",
+                   "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"CONTINUOUS_SCAN\", "
+                   "\"repositoryFilters\": [{\"filter\": \"x\", \"filterType\": \"WILDCARD\"}]}]}",
+                   "InvalidParameterException", NULL);
+    ASSERT_AWS_ERR(&e, "PutRegistryScanningConfiguration",
+                   "{\"scanType\": \"BASIC\", \"rules\": [{\"scanFrequency\": \"SCAN_ON_PUSH\", "
+                   "\"repositoryFilters\": [{\"filter\": \"Bad Filter\", \"filterType\": "
+                   "\"WILDCARD\"}]}]}",
+                   "InvalidParameterException", NULL);
+    ASSERT_AWS_ERR(&e, "PutRegistryScanningConfiguration", "{\"scanType\": \"SOMETIMES\"}",
+                   "InvalidParameterException", NULL);
+    r = ok(&e, "PutRegistryScanningConfiguration",
+           "{\"scanType\": \"ENHANCED\", \"rules\": [{\"scanFrequency\": \"CONTINUOUS_SCAN\", "
+           "\"repositoryFilters\": [{\"filter\": \"enh*\", \"filterType\": \"WILDCARD\"}]}]}",
+           &a);
+    ASSERT_STREQ(jstr(r, "registryScanningConfiguration.scanType"), "ENHANCED");
+    ASSERT_STREQ(jstr(r, "registryScanningConfiguration.rules.0.scanFrequency"), "CONTINUOUS_SCAN");
+    ASSERT_STREQ(jstr(r, "registryScanningConfiguration.rules.0.repositoryFilters.0.filter"),
+                 "enh*");
+    json_t *put = json_deep_copy(jget(r, "registryScanningConfiguration"));
+    answer_release(&a);
+    r = ok(&e, "GetRegistryScanningConfiguration", "{}", &a);
+    ASSERT_TRUE(json_equal(jget(r, "scanningConfiguration"), put));
+    json_decref(put);
+    answer_release(&a);
+    run_scans(&e); /* the existing images of matching repositories (none here) */
+
+    /* ENHANCED: one finding per vulnerability, Inspector's shape */
+    create(&e, "enh-app");
+    free(push_debian(&e, "enh-app", "v1", "3", d));
+    r = ok(&e, "DescribeImageScanFindings",
+           "{\"repositoryName\": \"enh-app\", \"imageId\": {\"imageTag\": \"v1\"}}", &a);
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "PENDING");
+    answer_release(&a);
+    ASSERT_TRUE(run_scans(&e) >= 1);
+    r = ok(&e, "DescribeImageScanFindings",
+           "{\"repositoryName\": \"enh-app\", \"imageId\": {\"imageTag\": \"v1\"}, "
+           "\"maxResults\": 2}",
+           &a);
+    ASSERT_STREQ(jstr(r, "imageScanStatus.status"), "ACTIVE");
+    json_t *enh = jget(r, "imageScanFindings.enhancedFindings");
+    ASSERT_EQ(json_array_size(enh), 2);
+    ASSERT_TRUE(jget(r, "imageScanFindings.findings") == NULL);
+    ASSERT_STREQ(jstr(enh, "0.packageVulnerabilityDetails.vulnerabilityId"), "CVE-2099-0102");
+    ASSERT_STREQ(jstr(enh, "0.awsAccountId"), ACCT);
+    ASSERT_TRUE(strncmp(jstr(enh, "0.findingArn"),
+                        "arn:aws:inspector2:" REGION ":" ACCT ":finding/",
+                        strlen("arn:aws:inspector2:" REGION ":" ACCT ":finding/")) == 0);
+    ASSERT_TRUE(jstr(r, "nextToken") != NULL);
+    answer_release(&a);
+    /* a repository no filter matches is not scanned under ENHANCED */
+    create(&e, "plain");
+    free(push_debian(&e, "plain", "v1", "4", d));
+    ASSERT_EQ(run_scans(&e), 0);
     env_free(&e);
 }
