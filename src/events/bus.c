@@ -1176,9 +1176,9 @@ static int snapshot_load(struct meta_conn *c, int64_t gen, struct snapshot **out
         goto fail;
 
     rc = meta_stmt(c,
-                   "SELECT t.rule, " TARGET_COLUMNS " FROM events_targets t"
-                   " JOIN events_rules r ON r.name = t.rule WHERE r.enabled = 1"
-                   " ORDER BY t.rule, t.id",
+                   "SELECT rule, " TARGET_COLUMNS " FROM events_targets"
+                   " WHERE rule IN (SELECT name FROM events_rules WHERE enabled = 1)"
+                   " ORDER BY rule, id",
                    &st);
     if (rc < 0)
         goto fail;
@@ -1401,8 +1401,9 @@ int bus_publish(struct bus *b, struct meta_conn *c, const char *event_json, size
             struct diag d = { 0 };
             int rr = xform_render(t->x, event_json, len, &xc, &msg, &d);
             if (rr < 0) {
-                char *why = d.msg[0] ? xasprintf("%s: %s", render_reason(rr), d.msg)
-                                     : xstrdup(render_reason(rr));
+                char *why = d.msg[0] && rr != -ERR_NOT_FOUND
+                                ? xasprintf("%s: %s", render_reason(rr), d.msg)
+                                : xstrdup(render_reason(rr));
                 log_warn("events", "event %s rule %s target %s not delivered: %s", event_id,
                          r->name, t->id, why);
                 rc = record_failure(c, event_id, r, t, why, event_json, len, now);
