@@ -20,15 +20,16 @@
 #define ECR_TAG_KEY_MAX   128
 #define ECR_TAG_VALUE_MAX 256
 
-/* Repository settings of ECR that neither the registry nor the scan service keep: the
- * encryption type (always AES256 here) and the CreateRepository resource tags as compact JSON.
- * The table is created here when absent (ecr_api_new); its rows go with the repository (ON
- * DELETE CASCADE). scanOnPush lives in the scan service's scan_repo_config. */
-static const char settings_schema[] =
+/* Schema steps of the "ecr" module (store/meta.h meta_migrate; append, never edit a shipped
+ * step). 1: repository settings no other module keeps: the encryption type (always AES256
+ * here) and the CreateRepository resource tags as compact JSON; rows go with the repository.
+ * scanOnPush lives in the scan service's scan_repo_config. */
+static const char *const ecr_steps[] = {
     "CREATE TABLE IF NOT EXISTS ecr_repo_settings ("
     "  repo_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,"
     "  encryption TEXT NOT NULL DEFAULT 'AES256',"
-    "  tags TEXT)";
+    "  tags TEXT)",
+};
 
 /* ---- Configuration ---------------------------------------------------------------------- */
 
@@ -132,14 +133,9 @@ int ecr_api_new(const struct ecr_api_config *cfg, struct ecr_api **out, struct d
     int rc = 0;
     if (cfg->public_url && (rc = parse_public_url(e, cfg->public_url, d)) < 0)
         goto fail;
-    struct meta_conn *c;
-    rc = meta_conn_get(e->db, &c);
-    if (rc == 0)
-        rc = meta_exec(c, settings_schema);
-    if (rc < 0) {
-        diag_set(d, rc, 0, "cannot prepare the ECR settings table: %s", err_str(rc));
+    rc = meta_migrate(e->db, "ecr", ecr_steps, ARRAY_SIZE(ecr_steps), d);
+    if (rc < 0)
         goto fail;
-    }
     *out = e;
     return 0;
 fail:

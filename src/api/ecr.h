@@ -55,10 +55,10 @@ struct ecr_api_config {
  * of HTTP threads at once (each uses its own database connection). */
 struct ecr_api;
 
-/* Check cfg (copied; strings are copied, pointers borrowed) and prepare the database table of
- * ECR repository settings (encryption, resource tags) when absent. Errors:
- * -ERR_INVALID (db or registry missing, account id not 12 digits, bad region or public URL;
- * d says which), -ERR_DB. */
+/* Check cfg (copied; strings are copied, pointers borrowed) and bring the "ecr" module's
+ * tables up to date (meta_migrate: the repository settings, i.e. encryption and resource
+ * tags). Errors: -ERR_INVALID (db or registry missing, account id not 12 digits, bad region or
+ * public URL; d says which), and meta_migrate()'s (-ERR_DB, -ERR_VERSION, -EBUSY). */
 int ecr_api_new(const struct ecr_api_config *cfg, struct ecr_api **out, struct diag *d);
 /* Free. The router that holds its handlers must not dispatch any more. NULL is a no-op. */
 void ecr_api_free(struct ecr_api *e);
