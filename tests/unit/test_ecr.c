@@ -1413,6 +1413,18 @@ TEST(ecr_scan_manual_findings_pages)
                    "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"v1\"}, "
                    "\"maxResults\": 1001}",
                    "InvalidParameterException", NULL);
+    /* an index is not an image ECR scans */
+    char *idx = xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[{\"mediaType\":"
+                          "\"%s\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"architecture\":"
+                          "\"amd64\",\"os\":\"linux\"}}]}",
+                          MT_OCI_INDEX, MT_OCI_MANIFEST, d, strlen(m));
+    struct reg_put_result res;
+    struct reg_error err;
+    ASSERT_EQ(registry_manifest_put(e.reg, "deb", "multi", NULL, idx, strlen(idx), &res, &err), 0);
+    ASSERT_AWS_ERR(&e, "StartImageScan",
+                   "{\"repositoryName\": \"deb\", \"imageId\": {\"imageTag\": \"multi\"}}",
+                   "UnsupportedImageTypeException", NULL);
+    free(idx);
     /* a new day: the image may be scanned again */
     e.now += 86400 + 1;
     r = ok(&e, "StartImageScan",
