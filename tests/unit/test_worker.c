@@ -396,7 +396,8 @@ static void hsrv_start(struct hsrv *s, int dflt)
 static void hsrv_script(struct hsrv *s, const int *statuses, size_t n, int dflt)
 {
     pthread_mutex_lock(&s->lock);
-    memcpy(s->script, statuses, n * sizeof(int));
+    if (n)
+        memcpy(s->script, statuses, n * sizeof(int));
     s->n_script = n;
     s->next = 0;
     s->dflt = dflt;
