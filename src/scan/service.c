@@ -965,7 +965,7 @@ static int job_run(struct scan_service *svc, struct meta_conn *c, struct vulndb 
         arena_init(&ma);
         rc = svc_vulndb_import(*vdb, &import_id, &build, &d);
         if (!rc)
-            rc = svc_match(*vdb, &inv, j->type, NULL, &ma, &mt, &d);
+            rc = svc_match(*vdb, &inv, j->type, NULL, NULL, &ma, &mt, &d);
         if (!rc) {
             svc_groups_build(&mt, j->type, &ma, &groups);
             /* the last attempt stores what it has: a database replaced by an older build

@@ -43,30 +43,175 @@ const char *svc_os_ecosystem(const struct inventory *inv, struct arena *a)
     return vulndb_ecosystem_for_os(inv->os.id, ver, a);
 }
 
+/* ---- the match cache: one rescan looks each distinct package up once ---- */
+
+struct cache_entry {
+    const char *key;
+    struct finding *f; /* pkg NULL: copied per image */
+    size_t n;
+};
+
+struct svc_match_cache {
+    struct arena a; /* keys, findings and their strings */
+    struct cache_entry *slots;
+    size_t cap, used;
+    size_t hits, misses;
+};
+
+struct svc_match_cache *svc_match_cache_new(void)
+{
+    struct svc_match_cache *c = xcalloc(1, sizeof(*c));
+    arena_init(&c->a);
+    c->cap = 1024;
+    c->slots = xcalloc(c->cap, sizeof(*c->slots));
+    return c;
+}
+
+void svc_match_cache_free(struct svc_match_cache *c)
+{
+    if (!c)
+        return;
+    log_debug("scan", "match cache: %zu hits, %zu misses", c->hits, c->misses);
+    free(c->slots);
+    arena_release(&c->a);
+    free(c);
+}
+
+static uint64_t key_hash(const char *k)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+    return h;
+}
+
+static struct cache_entry *cache_slot(struct svc_match_cache *c, const char *key)
+{
+    size_t i = (size_t)key_hash(key) & (c->cap - 1);
+    while (c->slots[i].key && strcmp(c->slots[i].key, key) != 0)
+        i = (i + 1) & (c->cap - 1);
+    return &c->slots[i];
+}
+
+static void cache_put(struct svc_match_cache *c, const char *key, struct finding *f, size_t n)
+{
+    if ((c->used + 1) * 2 > c->cap) {
+        struct cache_entry *old = c->slots;
+        size_t oldcap = c->cap;
+        c->cap *= 2;
+        c->slots = xcalloc(c->cap, sizeof(*c->slots));
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key)
+                *cache_slot(c, old[i].key) = old[i];
+        free(old);
+    }
+    struct cache_entry *e = cache_slot(c, key);
+    if (!e->key)
+        c->used++;
+    e->key = key;
+    e->f = f;
+    e->n = n;
+}
+
+/* What the matcher's result depends on besides the ecosystem: every name and version field
+ * its per-family rules read. */
+static char *match_key(struct arena *a, const char *eco, const struct pkg *p)
+{
+    const char *parts[] = { eco, p->name, p->version, p->src_name ? p->src_name : "",
+                            p->src_version ? p->src_version : "" };
+    size_t len = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+        len += strlen(parts[i]) + 1;
+    char *k = arena_alloc(a, len), *w = k;
+    for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+        size_t n = strlen(parts[i]);
+        memcpy(w, parts[i], n);
+        w[n] = '\x1f';
+        w += n + 1;
+    }
+    w[-1] = '\0';
+    return k;
+}
+
+static void push_found(struct svc_matched *out, const struct finding *f, const struct pkg *p,
+                       uint32_t idx)
+{
+    struct finding c = *f;
+    c.pkg = p;
+    VEC_PUSH(&out->fl.items, c);
+    VEC_PUSH(&out->idx, idx);
+}
+
 /* Match pkgs[map[0..n)] of inv against eco: copies into one array (what vulndb_match takes),
- * then the findings are pointed back at the inventory's packages. */
+ * then the findings are pointed back at the inventory's packages. With a cache, packages
+ * already looked up (same ecosystem, names and versions) take the stored findings, in the
+ * same order vulndb_match gives them (by package, then severity and id). */
 static int match_run(struct vulndb *vdb, const struct inventory *inv, const char *eco,
-                     const uint32_t *map, size_t n, struct arena *a, struct svc_matched *out,
-                     struct diag *d)
+                     const uint32_t *map, size_t n, struct svc_match_cache *cache, struct arena *a,
+                     struct svc_matched *out, struct diag *d)
 {
     if (!n)
         return 0;
     const struct pkg *all = inv->pkgs.items.v;
-    struct pkg *tmp = xmalloc(n * sizeof(*tmp));
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = all[map[i]];
-    size_t before = out->fl.items.n;
     struct match_opts mo = { .ignore_unfixed = false,
                              .min_severity = SEV_UNDEFINED,
                              .include_unimportant = false };
-    int rc = vulndb_match(vdb, eco, tmp, n, &mo, a, &out->fl, d);
-    for (size_t i = before; rc == 0 && i < out->fl.items.n; i++) {
-        struct finding *f = &out->fl.items.v[i];
-        size_t j = (size_t)(f->pkg - tmp);
-        BUG_ON(j >= n);
-        f->pkg = &all[map[j]];
-        VEC_PUSH(&out->idx, map[j]);
+    struct pkg *tmp = xmalloc(n * sizeof(*tmp));
+    size_t nt = 0;
+    int rc = 0;
+    if (!cache) {
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = all[map[i]];
+        size_t before = out->fl.items.n;
+        rc = vulndb_match(vdb, eco, tmp, n, &mo, a, &out->fl, d);
+        for (size_t i = before; rc == 0 && i < out->fl.items.n; i++) {
+            struct finding *f = &out->fl.items.v[i];
+            size_t j = (size_t)(f->pkg - tmp);
+            BUG_ON(j >= n);
+            f->pkg = &all[map[j]];
+            VEC_PUSH(&out->idx, map[j]);
+        }
+        free(tmp);
+        return rc;
     }
+    const char **keys = xmalloc(n * sizeof(*keys));
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = match_key(&cache->a, eco, &all[map[i]]);
+        if (!cache_slot(cache, keys[i])->key)
+            tmp[nt++] = all[map[i]];
+    }
+    if (nt) {
+        struct finding_list fl = { VEC_INIT };
+        cache->misses += nt;
+        rc = vulndb_match(vdb, eco, tmp, nt, &mo, &cache->a, &fl, d);
+        /* one cache entry per package, its findings in the matcher's order */
+        size_t *cnt = xcalloc(nt + 1, sizeof(*cnt));
+        for (size_t k = 0; rc == 0 && k < fl.items.n; k++) {
+            size_t j = (size_t)(fl.items.v[k].pkg - tmp);
+            BUG_ON(j >= nt);
+            cnt[j]++;
+        }
+        for (size_t j = 0; rc == 0 && j < nt; j++) {
+            struct finding *copy = cnt[j] ? arena_alloc(&cache->a, cnt[j] * sizeof(*copy)) : NULL;
+            size_t w = 0;
+            for (size_t k = 0; k < fl.items.n && w < cnt[j]; k++)
+                if (fl.items.v[k].pkg == &tmp[j]) {
+                    copy[w] = fl.items.v[k];
+                    copy[w++].pkg = NULL;
+                }
+            cache_put(cache, match_key(&cache->a, eco, &tmp[j]), copy, cnt[j]);
+        }
+        free(cnt);
+        VEC_FREE(&fl.items);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct cache_entry *e = cache_slot(cache, keys[i]);
+        BUG_ON(!e->key);
+        for (size_t m = 0; m < e->n; m++)
+            push_found(out, &e->f[m], &all[map[i]], map[i]);
+    }
+    cache->hits += n - nt;
+    free(keys);
     free(tmp);
     return rc;
 }
@@ -93,7 +238,8 @@ static int cmp_lang_idx(const void *x, const void *y, void *ctx)
 }
 
 int svc_match(struct vulndb *vdb, const struct inventory *inv, enum scan_type type,
-              const unsigned char *subset, struct arena *a, struct svc_matched *out, struct diag *d)
+              const unsigned char *subset, struct svc_match_cache *cache, struct arena *a,
+              struct svc_matched *out, struct diag *d)
 {
     memset(out, 0, sizeof(*out));
     const struct pkg *all = inv->pkgs.items.v;
@@ -109,7 +255,7 @@ int svc_match(struct vulndb *vdb, const struct inventory *inv, enum scan_type ty
         for (size_t i = 0; i < n_os; i++)
             if (!subset || subset[i])
                 map[m++] = (uint32_t)i;
-        rc = match_run(vdb, inv, eco, map, m, a, out, d);
+        rc = match_run(vdb, inv, eco, map, m, cache, a, out, d);
     }
     if (rc || type != SCAN_TYPE_ENHANCED)
         goto out;
@@ -136,7 +282,7 @@ int svc_match(struct vulndb *vdb, const struct inventory *inv, enum scan_type ty
             j++;
         const char *leco = lang_ecosystem(all[map[i]].type);
         if (leco)
-            rc = match_run(vdb, inv, leco, map + i, j - i, a, out, d);
+            rc = match_run(vdb, inv, leco, map + i, j - i, cache, a, out, d);
         i = j;
     }
 out:
@@ -654,7 +800,9 @@ int svc_apply(struct scan_service *svc, struct meta_conn *c, const struct svc_im
         if (s) {
             s->seen = s->in_scope = true;
             if (s->status == SVC_ACTIVE && memcmp(s->chash, g->chash, SVC_HASH_LEN) == 0) {
-                /* unchanged: observed again */
+                /* unchanged: observed again (a full evaluation dates them all at once below) */
+                if (!subset)
+                    continue;
                 sqlite3_stmt *u;
                 rc = meta_stmt(c,
                                "UPDATE scan_findings SET last_at = ?3"
@@ -725,6 +873,18 @@ int svc_apply(struct scan_service *svc, struct meta_conn *c, const struct svc_im
                                s->n, SVC_CLOSED, s->first, s->last, now, rescan, d);
         if (!rc && st)
             st->closed++;
+    }
+    if (!rc && !subset) {
+        sqlite3_stmt *u;
+        rc = meta_stmt(c,
+                       "UPDATE scan_findings SET last_at = ?2 WHERE result_id = ?1 AND status = 0"
+                       " AND last_at < ?2",
+                       &u);
+        if (!rc) {
+            meta_bind_int(u, 1, img->result_id);
+            meta_bind_int(u, 2, now);
+            rc = meta_step_done(c, u);
+        }
     }
     if (!rc)
         rc = update_counts(c, img->result_id);

@@ -77,12 +77,18 @@ void svc_matched_release(struct svc_matched *m);
 
 /* The OSV ecosystem of the inventory's OS (allocated in a), or NULL. */
 const char *svc_os_ecosystem(const struct inventory *inv, struct arena *a);
+struct svc_match_cache;
 /* Match like `vigil scan` (OS packages against the OS's ecosystem; with ENHANCED also every
  * distinct language package against its ecosystem), only the packages with subset[i] != 0
  * when subset is not NULL. Default match options (no filters). 0 or <0 with d set. */
 int svc_match(struct vulndb *vdb, const struct inventory *inv, enum scan_type type,
-              const unsigned char *subset, struct arena *a, struct svc_matched *out,
-              struct diag *d);
+              const unsigned char *subset, struct svc_match_cache *cache, struct arena *a,
+              struct svc_matched *out, struct diag *d);
+/* Findings per distinct package (ecosystem, names, versions) for the images of one rescan:
+ * most images share most packages. The findings' strings live in the cache, which must
+ * outlive every svc_matched filled through it. */
+struct svc_match_cache *svc_match_cache_new(void);
+void svc_match_cache_free(struct svc_match_cache *c);
 /* The (ecosystem, package name) under which the matcher looks a package up, as the
  * vulnerability database's change records name it: name into buf (n bytes); NULL when the
  * package is not matched (language package under BASIC, OS without data). */

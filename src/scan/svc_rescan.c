@@ -133,6 +133,7 @@ struct rescan {
     struct scan_config cfg;
     VEC(struct repo_freq) repos;
     const struct pairs *pairs; /* NULL: every package */
+    struct svc_match_cache *cache;
     int64_t import_id, now;
     struct scan_rescan_stats *st;
 };
@@ -238,7 +239,7 @@ static int one(struct rescan *x, int64_t id, struct diag *d)
         if (!hits)
             goto out;
     }
-    rc = svc_match(x->vdb, &inv, SCAN_TYPE_ENHANCED, subset, &a, &mt, d);
+    rc = svc_match(x->vdb, &inv, SCAN_TYPE_ENHANCED, subset, x->cache, &a, &mt, d);
     if (rc)
         goto out;
     svc_groups_build(&mt, SCAN_TYPE_ENHANCED, &a, &groups);
@@ -375,6 +376,7 @@ int scan_service_rescan(struct scan_service *svc, struct scan_rescan_stats *st, 
         goto out;
     x.import_id = last;
     x.now = svc_now(svc);
+    x.cache = svc_match_cache_new();
     for (size_t i = 0; i < cands.n && !rc;) {
         rc = meta_begin(x.c);
         if (rc)
@@ -407,6 +409,7 @@ out:
     VEC_FREE(&cands);
     VEC_FREE(&pairs.v);
     VEC_FREE(&x.repos);
+    svc_match_cache_free(x.cache);
     arena_release(&pairs.a);
     scan_config_release(&x.cfg);
     vulndb_close(x.vdb);
