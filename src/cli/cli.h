@@ -6,15 +6,16 @@
 
 #include "base/err.h"
 
-int cmd_scan(int argc, char **argv);   /* vigil scan IMAGE */
-int cmd_sbom(int argc, char **argv);   /* vigil sbom IMAGE (alias: inventory) */
-int cmd_db(int argc, char **argv);     /* vigil db import|status */
-int cmd_image(int argc, char **argv);  /* vigil image inspect|fetch IMAGE (debugging sources) */
-int cmd_layer(int argc, char **argv);  /* vigil layer ls BLOB (debugging the tar walk) */
-int cmd_serve(int argc, char **argv);  /* vigil serve: registry and APIs */
-int cmd_passwd(int argc, char **argv); /* vigil passwd: hash a password for the users file */
-int cmd_gc(int argc, char **argv);     /* vigil gc: unreferenced blobs, expired uploads */
-int cmd_events(int argc, char **argv); /* vigil events test-pattern|bench */
+int cmd_scan(int argc, char **argv);       /* vigil scan IMAGE */
+int cmd_sbom(int argc, char **argv);       /* vigil sbom IMAGE (alias: inventory) */
+int cmd_db(int argc, char **argv);         /* vigil db import|status */
+int cmd_image(int argc, char **argv);      /* vigil image inspect|fetch IMAGE (debugging sources) */
+int cmd_layer(int argc, char **argv);      /* vigil layer ls BLOB (debugging the tar walk) */
+int cmd_serve(int argc, char **argv);      /* vigil serve: registry and APIs */
+int cmd_passwd(int argc, char **argv);     /* vigil passwd: hash a password for the users file */
+int cmd_gc(int argc, char **argv);         /* vigil gc: unreferenced blobs, expired uploads */
+int cmd_events(int argc, char **argv);     /* vigil events test-pattern|bench */
+int cmd_events_dlq(int argc, char **argv); /* vigil events dlq list|redrive */
 #define VIGIL_CLI_HAS_CMD_DELIVER
 int cmd_deliver(int argc, char **argv); /* vigil deliver mail|webhook|sns (delivery checks) */
 

@@ -23,6 +23,7 @@ static const char events_usage[] =
     "usage: vigil events test-pattern (--pattern JSON | --pattern-file FILE)\n"
     "                                 (--event JSON | --event-file FILE)\n"
     "       vigil events bench --rules FILE --events FILE [--repeat N] [--per-rule]\n"
+    "       vigil events dlq list|redrive ... (dead-lettered deliveries; see 'dlq --help')\n"
     "\n"
     "test-pattern prints true or false; an invalid pattern prints EventBridge's\n"
     "InvalidEventPatternException message on stderr and exits 1.\n"
@@ -343,6 +344,8 @@ int cmd_events(int argc, char **argv)
         return test_pattern(argc - 1, argv + 1);
     if (strcmp(argv[1], "bench") == 0)
         return bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "dlq") == 0)
+        return cmd_events_dlq(argc - 1, argv + 1);
     fprintf(stderr, "vigil events: unknown subcommand '%s'\n", argv[1]);
     fputs(events_usage, stderr);
     return 2;

@@ -19,8 +19,6 @@
 #include "events/bus.h"
 #include "store/meta.h"
 
-int cmd_events_dlq(int argc, char **argv);
-
 #define PAGE 500
 
 static const char dlq_usage[] =

@@ -15,13 +15,21 @@
 
 #include "api/awsproto.h"
 #include "api/ecr.h"
+#include "api/events_api.h"
 #include "api/gateway.h"
 #include "api/sigv4.h"
+#include "api/sns_api.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/serve_events.h"
+#include "deliver/smtp.h"
+#include "deliver/sns.h"
+#include "deliver/sns_msg.h"
+#include "deliver/worker.h"
+#include "events/bus.h"
 #include "http/server.h"
 #include "registry/auth.h"
 #include "registry/registry.h"
@@ -89,6 +97,16 @@ static const struct conf_def serve_defs[] = {
       "StartImageScan of one image at most once per this (0 = no limit)", false },
     { "rescan-poll", CONF_DURATION, "60s", 1000, 86400000,
       "how often to look for a new vulnerability data import (continuous re-evaluation)", false },
+    { "smtp-url", CONF_STRING, NULL, 0, 0,
+      "SMTP relay for e-mail subscriptions: smtp[s]://[user:pass@]host[:port][?starttls=required"
+      "|try|no&verify=true|false&cafile=PATH&auth=plain|login|any] (unset: mails wait)",
+      true },
+    { "mail-from", CONF_STRING, "no-reply@localhost", 0, 0,
+      "envelope and From address of notification mails", false },
+    { "webhook-secret", CONF_STRING, NULL, 0, 0,
+      "shared secret: http/https deliveries carry X-Vigil-Signature: sha256=HMAC(body)", true },
+    { "delivery-retry-scale", CONF_STRING, "1", 0, 0,
+      "multiply every delivery retry delay by this (tests use 0.01)", false },
 };
 #define SERVE_NDEFS (sizeof(serve_defs) / sizeof(serve_defs[0]))
 
@@ -96,8 +114,15 @@ static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: vigil serve [--config FILE] [--print-config] [options]\n"
                "\n"
-               "Run the vigil server: an OCI registry at /v2/ that docker, podman and skopeo\n"
-               "push to, and Prometheus metrics at /metrics.\n"
+               "Run the vigil server on one HTTP listener:\n"
+               "  /v2/...            OCI registry (docker, podman, skopeo push and pull)\n"
+               "  POST /             ECR and EventBridge APIs (AWS JSON 1.1) and SNS (query\n"
+               "                     protocol), SigV4-signed: aws ecr|events|sns --endpoint-url\n"
+               "  /confirmation.html, /unsubscribe.html, the SNS signing certificate\n"
+               "  /metrics           Prometheus metrics\n"
+               "Pushed images are scanned as the scanning configuration says; scan results and\n"
+               "image actions become events, rules route them to SNS topics, and the delivery\n"
+               "worker sends mails and webhooks with retries and a dead-letter table.\n"
                "\n"
                "Settings come from (later wins): the defaults below, the config file\n"
                "(--config FILE or $VIGIL_CONFIG; 'key = value' lines), the VIGIL_* variables\n"
@@ -295,6 +320,7 @@ out:
 /* What the registry's event callback reaches: filled in as the parts are built. */
 struct serve_hooks {
     struct scan_service *scan;
+    struct serve_events ev;
 };
 
 /* Inside the registry's push/delete transaction: queue scans (and, through them, events). */
@@ -318,7 +344,17 @@ static int on_registry_event(void *ctx, struct meta_conn *c, const struct reg_ev
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return serve_publish_image_action(&h->ev, c, ev);
+}
+
+/* Inside the scan service's transaction: publish what the scan changed. */
+static int on_scan_event(void *ctx, struct meta_conn *c, const struct scan_event *ev)
+{
+    struct serve_hooks *h = ctx;
+    int rc = serve_publish_scan_event(&h->ev, c, ev);
+    if (rc == 0 && h->ev.bus)
+        bus_kick(h->ev.bus);
+    return rc;
 }
 
 /* When no credentials file exists: create one with a random access key, like the keys an
@@ -376,6 +412,15 @@ int cmd_serve(int argc, char **argv)
     struct ecr_api *ecr = NULL;
     struct sigv4_keyring *keys = NULL;
     struct serve_hooks hooks = { 0 };
+    struct bus *bus = NULL;
+    struct sns *sns = NULL;
+    struct worker *worker = NULL;
+    struct events_api *evapi = NULL;
+    struct sns_api *snsapi = NULL;
+    struct sns_signer signer;
+    bool have_signer = false;
+    struct smtp_config smtp;
+    smtp_config_init(&smtp);
     char *vulndb = NULL, *cache_dir = NULL, *creds = NULL, *public_url = NULL;
     char *data_dir = NULL;
     struct buf users_path, users_text;
@@ -520,8 +565,29 @@ int cmd_serve(int argc, char **argv)
                 strerror(-rc));
         goto out;
     }
+    /* event bus and SNS topics (their tables first: the registry and the scans publish) */
+    struct bus_config bc = { 0 };
+    bc.region = conf_str(&c, "region");
+    bc.account = conf_str(&c, "account-id");
+    if (bus_migrate(db, &d) < 0 || bus_new(&bc, &bus, &d) < 0) {
+        fprintf(stderr, "vigil serve: event bus: %s\n", d.msg);
+        goto out;
+    }
+    struct sns_config nc = { 0 };
+    nc.region = conf_str(&c, "region");
+    nc.account = conf_str(&c, "account-id");
+    if (sns_migrate(db, &d) < 0 || sns_new(&nc, &sns, &d) < 0) {
+        fprintf(stderr, "vigil serve: topics: %s\n", d.msg);
+        goto out;
+    }
+    hooks.ev.bus = bus;
+    hooks.ev.account = conf_str(&c, "account-id");
+    hooks.ev.region = conf_str(&c, "region");
+
     struct scan_service_config sc;
     scan_service_config_init(&sc);
+    sc.on_event = on_scan_event;
+    sc.event_ctx = &hooks;
     sc.db = db;
     sc.blobs = bs;
     sc.vulndb_path = vulndb;
@@ -587,6 +653,29 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "vigil serve: control API: %s\n", d.msg[0] ? d.msg : "setup failed");
         goto out;
     }
+    memset(&signer, 0, sizeof(signer));
+    if (sns_signer_load_or_create(&signer, data_dir, &d) < 0) {
+        fprintf(stderr, "vigil serve: notification signing key: %s\n", d.msg);
+        goto out;
+    }
+    have_signer = true;
+    struct events_api_config evc = { 0 };
+    evc.db = db;
+    evc.bus = bus;
+    evc.account_id = conf_str(&c, "account-id");
+    evc.region = conf_str(&c, "region");
+    if (events_api_new(&evc, &evapi, &d) < 0 || events_api_register(evapi, router) < 0) {
+        fprintf(stderr, "vigil serve: EventBridge API: %s\n", d.msg[0] ? d.msg : "setup failed");
+        goto out;
+    }
+    struct sns_api_config snc = { 0 };
+    snc.db = db;
+    snc.sns = sns;
+    snc.signer = &signer;
+    if (sns_api_new(&snc, &snsapi, &d) < 0 || sns_api_register(snsapi, router) < 0) {
+        fprintf(stderr, "vigil serve: SNS API: %s\n", d.msg[0] ? d.msg : "setup failed");
+        goto out;
+    }
     struct api_gateway_config gc = { 0 };
     gc.router = router;
     gc.keys = keys;
@@ -611,14 +700,19 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "vigil serve: %s\n", d.msg);
         goto out;
     }
-    struct http_handler rh, ah;
+    struct http_handler rh, ah, lh;
     registry_handler(reg, &rh);
     api_gateway_handler(gw, &ah);
+    sns_api_link_handler(snsapi, &lh);
     if (http_server_route(srv,
                           HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE,
                           "/v2/", true, "registry", &rh) < 0 ||
         http_server_route(srv, HTTP_GET | HTTP_HEAD, "/v2", false, "registry", &rh) < 0 ||
         http_server_route(srv, HTTP_POST | HTTP_GET, "/", false, "api", &ah) < 0 ||
+        http_server_route(srv, HTTP_GET, SNS_CONFIRM_PATH, false, "sns-link", &lh) < 0 ||
+        http_server_route(srv, HTTP_GET, SNS_UNSUBSCRIBE_PATH, false, "sns-link", &lh) < 0 ||
+        (sns_api_cert_path(snsapi) &&
+         http_server_route(srv, HTTP_GET, sns_api_cert_path(snsapi), false, "sns-link", &lh) < 0) ||
         http_server_enable_metrics(srv, "/metrics") < 0 ||
         http_server_add_gauge(srv, "vigil_blob_store_bytes", "Bytes in the blob store",
                               blob_bytes_gauge, bs) < 0 ||
@@ -644,6 +738,40 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     int actual = http_server_port(srv);
+    if (!public_url)
+        public_url = xasprintf("http://%s%s%s:%d", strchr(host, ':') ? "[" : "",
+                               strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host,
+                               strchr(host, ':') ? "]" : "", actual);
+
+    /* the delivery worker: outbox -> topics -> mail and webhooks */
+    if (conf_str(&c, "smtp-url") && smtp_config_parse(&smtp, conf_str(&c, "smtp-url"), &d) < 0) {
+        fprintf(stderr, "vigil serve: smtp-url: %s\n", d.msg);
+        goto out;
+    }
+    char *end = NULL;
+    double scale = strtod(conf_str(&c, "delivery-retry-scale"), &end);
+    if (!end || *end || !(scale > 0) || scale > 1000) {
+        fprintf(stderr, "vigil serve: delivery-retry-scale '%s' is not a number in (0, 1000]\n",
+                conf_str(&c, "delivery-retry-scale"));
+        goto out;
+    }
+    struct worker_config wc = { 0 };
+    wc.db = db;
+    wc.bus = bus;
+    wc.sns = sns;
+    wc.smtp = conf_str(&c, "smtp-url") ? &smtp : NULL;
+    wc.mail_from = conf_str(&c, "mail-from");
+    wc.public_url = public_url;
+    wc.signer = &signer;
+    if (conf_str(&c, "webhook-secret")) {
+        wc.webhook_secret = conf_str(&c, "webhook-secret");
+        wc.webhook_secret_len = strlen(conf_str(&c, "webhook-secret"));
+    }
+    wc.retry_scale = scale;
+    if (worker_new(&wc, &worker, &d) < 0) {
+        fprintf(stderr, "vigil serve: delivery worker: %s\n", d.msg);
+        goto out;
+    }
     log_info("serve", "serving http://%s%s%s:%d data_dir=%s anonymous=%s",
              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", actual, data_dir,
              ac.anonymous ? "true" : "false");
@@ -663,6 +791,9 @@ int cmd_serve(int argc, char **argv)
 out:
     http_server_free(srv);
     scan_service_free(scan);
+    worker_free(worker);
+    events_api_free(evapi);
+    sns_api_free(snsapi);
     api_gateway_free(gw);
     ecr_api_free(ecr);
     if (router)
@@ -670,6 +801,11 @@ out:
     if (keys)
         sigv4_keyring_free(keys);
     registry_free(reg);
+    bus_free(bus);
+    sns_free(sns);
+    if (have_signer)
+        sns_signer_release(&signer);
+    smtp_config_release(&smtp);
     reg_auth_free(auth);
     if (bs)
         blob_store_close(bs);
