@@ -286,13 +286,14 @@ int scan_service_summary(struct scan_service *svc, const char *repo, const char 
 /* findingSeverityCounts: only the severities that occur, most severe first (ECR). New ref. */
 json_t *scan_severity_counts_json(const unsigned counts[SEV_COUNT]);
 
-/* One page of DescribeImageScanFindings for repo@digest: *out receives the imageScanFindings
- * object {imageScanCompletedAt, vulnerabilitySourceUpdatedAt, findingSeverityCounts (whole
- * scan), findings | enhancedFindings (the page: findings offset.. offset+limit-1 in report
- * order, most severe first)}, or NULL while no scan has completed; *more tells whether
- * findings follow the page (the API makes a nextToken of offset + limit). Enhanced findings
- * carry the stored firstObservedAt / lastObservedAt / updatedAt / status. sum (may be NULL)
- * receives the summary. limit 0 = 100; capped at 1000. Errors as scan_service_summary, and
+/* One page of DescribeImageScanFindings for repo@digest (outside any transaction of the
+ * calling thread: the page is read in a read transaction of its own): *out receives the
+ * imageScanFindings object {imageScanCompletedAt, vulnerabilitySourceUpdatedAt,
+ * findingSeverityCounts (whole scan), findings | enhancedFindings (the page: findings offset..
+ * offset+limit-1 in report order, most severe first)}, or NULL while no scan has completed; *more
+ * tells whether findings follow the page (the API makes a nextToken of offset + limit). Enhanced
+ * findings carry the stored firstObservedAt / lastObservedAt / updatedAt / status. sum (may be
+ * NULL) receives the summary. limit 0 = 100; capped at 1000. Errors as scan_service_summary, and
  * -ERR_CORRUPT for a stored row that does not decode. */
 int scan_service_findings(struct scan_service *svc, const char *repo, const char *digest,
                           size_t offset, size_t limit, struct scan_summary *sum, json_t **out,
