@@ -362,8 +362,8 @@ int scan_service_on_push(struct scan_service *svc, struct meta_conn *c,
         return 0;
     if (!svc_is_scannable(svc, ev->media_type, ev->subject, ev->artifact_type))
         return 0;
-    enum scan_type type;
-    enum scan_frequency freq;
+    enum scan_type type = SCAN_TYPE_BASIC;
+    enum scan_frequency freq = SCAN_FREQ_MANUAL;
     int rc = repo_frequency(c, ev->repo, ev->repo_id, &type, &freq);
     if (rc)
         return rc;
@@ -389,7 +389,7 @@ int scan_service_start_scan(struct scan_service *svc, const char *repo, const ch
     int rc = meta_conn_get(svc->cfg.db, &c);
     if (rc)
         return diag_set(d, rc, 0, "cannot open the metadata database");
-    int64_t repo_id;
+    int64_t repo_id = 0;
     rc = svc_repo_id(c, repo, &repo_id);
     if (rc == -ERR_NOT_FOUND)
         return diag_set(d, rc, 0, "The repository with name '%s' does not exist", repo);
@@ -467,8 +467,8 @@ int scan_service_start_scan(struct scan_service *svc, const char *repo, const ch
                       "The scan quota per image has been exceeded. Wait and try again.");
         goto out;
     }
-    enum scan_type type;
-    enum scan_frequency freq;
+    enum scan_type type = SCAN_TYPE_BASIC;
+    enum scan_frequency freq = SCAN_FREQ_MANUAL;
     rc = repo_frequency(c, repo, repo_id, &type, &freq);
     if (!rc)
         rc = svc_queue_job(svc, c, repo_id, manifest_id, digest, type, freq, SVC_JOB_MANUAL, now);
@@ -830,7 +830,7 @@ static int job_store(struct scan_service *svc, struct meta_conn *c, const struct
         meta_rollback(c);
         return -EAGAIN;
     }
-    enum scan_type type;
+    enum scan_type type = j->type;
     enum scan_frequency freq = SCAN_FREQ_SCAN_ON_PUSH;
     if (!rc)
         rc = repo_frequency(c, j->repo, j->repo_id, &type, &freq);
@@ -1002,7 +1002,7 @@ static int run_one(struct scan_service *svc, struct vulndb **vdb, bool look_firs
     int rc = meta_conn_get(svc->cfg.db, &c);
     if (rc)
         return rc;
-    struct job j;
+    struct job j = { 0 };
     rc = job_claim(svc, c, look_first, &j);
     if (rc <= 0)
         return rc;
@@ -1075,7 +1075,6 @@ static void *worker_main(void *arg)
             }
         }
         pthread_mutex_lock(&svc->lock);
-        kicked = false;
         if (!svc->stopping && svc->kicks == seen && !svc->rescan_wanted) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
