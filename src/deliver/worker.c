@@ -178,7 +178,7 @@ static int outbox_fail_tx(struct meta_conn *c, void *ctx)
 }
 
 /* EventBridge's retry of a target that failed (here: the topic could not be written). */
-static void outbox_retry(struct worker *w, struct meta_conn *c, const struct bus_outbox_row *r,
+static bool outbox_retry(struct worker *w, struct meta_conn *c, const struct bus_outbox_row *r,
                          const char *error, int64_t now)
 {
     struct eb_retry_policy p = { r->max_retry_attempts, r->max_event_age_s };
@@ -194,29 +194,32 @@ static void outbox_retry(struct worker *w, struct meta_conn *c, const struct bus
     }
     char *both = xasprintf("%s (%s)", f.error, error);
     f.error = f.dead ? both : error;
-    if (in_tx(c, outbox_fail_tx, &f) < 0)
+    bool ok = in_tx(c, outbox_fail_tx, &f) == 0;
+    if (!ok)
         log_warn("deliver", "outbox row %lld: cannot record the failed attempt", (long long)r->id);
     else if (f.dead)
         stat_add(w, &w->stats.outbox_dead);
     free(both);
+    return ok;
 }
 
-/* Forward every due outbox row; returns the number of SNS deliveries created. */
+/* Forward every due outbox row; returns the number of rows whose state changed. */
 static size_t forward_outbox(struct worker *w, struct meta_conn *c, int64_t now)
 {
     struct bus_outbox_rows rows;
     if (bus_outbox_due(c, now, 0, OUTBOX_BATCH, &rows) < 0)
         return 0;
-    size_t made = 0;
+    size_t handled = 0;
     for (size_t i = 0; i < rows.n; i++) {
         struct forward f = { .w = w, .row = &rows.v[i], .now = now };
         int rc = in_tx(c, forward_tx, &f);
         if (rc < 0) {
             log_warn("deliver", "event %s to %s: %s", rows.v[i].event_id, rows.v[i].target_arn,
                      err_str(rc));
-            outbox_retry(w, c, &rows.v[i], err_str(rc), now);
+            handled += outbox_retry(w, c, &rows.v[i], err_str(rc), now);
             continue;
         }
+        handled++;
         if (f.publish_rc < 0) {
             log_warn("deliver", "event %s rule %s target %s: dead letter: %s", rows.v[i].event_id,
                      rows.v[i].rule_name, rows.v[i].target_id, f.err.message);
@@ -224,10 +227,9 @@ static size_t forward_outbox(struct worker *w, struct meta_conn *c, int64_t now)
             continue;
         }
         stat_add(w, &w->stats.outbox_forwarded);
-        made += f.deliveries;
     }
     bus_outbox_rows_release(&rows);
-    return made;
+    return handled;
 }
 
 /* ---- deliveries --------------------------------------------------------------------------- */
@@ -275,16 +277,16 @@ static int outcome_tx(struct meta_conn *c, void *ctx)
     return -ERR_INTERNAL;
 }
 
-static void record(struct worker *w, struct meta_conn *c, struct outcome *o)
+static bool record(struct worker *w, struct meta_conn *c, struct outcome *o)
 {
     int rc = in_tx(c, outcome_tx, o);
     if (rc == -ERR_NOT_FOUND)
-        return; /* redriven or removed meanwhile: leave it */
+        return true; /* redriven or removed meanwhile: leave it */
     if (rc < 0) {
         /* the row stays pending and due: it is sent again (at least once) */
         log_warn("deliver", "delivery %lld: cannot record its outcome: %s", (long long)o->id,
                  err_str(rc));
-        return;
+        return false;
     }
     switch (o->what) {
     case OUT_DONE:
@@ -297,10 +299,11 @@ static void record(struct worker *w, struct meta_conn *c, struct outcome *o)
         stat_add(w, &w->stats.dead);
         break;
     }
+    return true;
 }
 
 /* A failed attempt of d: the next retry by its policy, or the dead-letter state. */
-static void failed(struct worker *w, struct meta_conn *c, const struct sns_delivery *d,
+static bool failed(struct worker *w, struct meta_conn *c, const struct sns_delivery *d,
                    enum deliver_outcome outcome, const char *error, int64_t now)
 {
     struct outcome o = { .id = d->id, .error = error, .now = now };
@@ -329,8 +332,9 @@ static void failed(struct worker *w, struct meta_conn *c, const struct sns_deliv
     else
         log_info("deliver", "%s to %s failed, retry %d in %lld ms: %s", d->message_id, d->endpoint,
                  d->attempts + 1, (long long)(o.next - now), error);
-    record(w, c, &o);
+    bool ok = record(w, c, &o);
     free(dead_why);
+    return ok;
 }
 
 static struct sns_msg msg_of(const struct sns_delivery *d)
@@ -482,14 +486,15 @@ static bool is_inflight(const struct worker *w, int64_t id)
     return false;
 }
 
-/* Start due deliveries up to the parallel limit. */
-static void start_deliveries(struct worker *w, struct meta_conn *c, int64_t now)
+/* Start due deliveries up to the parallel limit; returns how many were started or settled. */
+static size_t start_deliveries(struct worker *w, struct meta_conn *c, int64_t now)
 {
     if (w->inflight.n >= w->parallel)
-        return;
+        return 0;
     struct sns_deliveries due;
     if (sns_delivery_due(w->sns, c, now, 0, w->parallel + w->inflight.n, &due) < 0)
-        return;
+        return 0;
+    size_t progress = 0;
     for (size_t i = 0; i < due.n && w->inflight.n < w->parallel; i++) {
         struct sns_delivery *d = &due.v[i];
         if (is_inflight(w, d->id))
@@ -498,12 +503,12 @@ static void start_deliveries(struct worker *w, struct meta_conn *c, int64_t now)
             struct outcome o = {
                 .id = d->id, .what = OUT_DEAD, .now = now, .error = "Subscription does not exist"
             };
-            record(w, c, &o);
+            progress += record(w, c, &o);
             continue;
         }
         bool mail = d->protocol == SNS_PROTO_EMAIL || d->protocol == SNS_PROTO_EMAIL_JSON;
         if (mail && !w->smtp) {
-            failed(w, c, d, DELIVER_RETRY, "no SMTP relay configured", now);
+            progress += failed(w, c, d, DELIVER_RETRY, "no SMTP relay configured", now);
             continue;
         }
         struct xfer *x = xcalloc(1, sizeof(*x));
@@ -514,7 +519,8 @@ static void start_deliveries(struct worker *w, struct meta_conn *c, int64_t now)
         int rc = mail ? setup_mail(w, x, &dg) : setup_http(w, x, &dg);
         if (rc < 0) {
             /* refused before sending (bad address, message too big): final */
-            failed(w, c, &x->d, DELIVER_REJECTED, dg.msg[0] ? dg.msg : err_str(rc), now);
+            progress +=
+                failed(w, c, &x->d, DELIVER_REJECTED, dg.msg[0] ? dg.msg : err_str(rc), now);
             xfer_free(x);
             continue;
         }
@@ -525,8 +531,10 @@ static void start_deliveries(struct worker *w, struct meta_conn *c, int64_t now)
             continue;
         }
         VEC_PUSH(&w->inflight, x);
+        progress++;
     }
     sns_deliveries_release(&due);
+    return progress;
 }
 
 static void remove_inflight(struct worker *w, struct xfer *x)
@@ -600,8 +608,8 @@ static void *worker_main(void *arg)
     while (!atomic_load(&w->stop)) {
         atomic_store(&w->kicked, false);
         int64_t now = now_ms();
-        forward_outbox(w, c, now);
-        start_deliveries(w, c, now);
+        size_t progress = forward_outbox(w, c, now);
+        progress += start_deliveries(w, c, now);
         int running = 0;
         curl_multi_perform(w->multi, &running);
         finish_transfers(w, c);
@@ -617,8 +625,9 @@ static void *worker_main(void *arg)
         now = now_ms();
         if (due != INT64_MAX) {
             int64_t until = due - now;
-            /* a due row that is already in flight must not turn this into a busy loop */
-            if (until <= 0 && w->inflight.n == 0)
+            /* a due row that is in flight, or that could not be moved on (the database
+             * refusing writes), must not turn this into a busy loop */
+            if (until <= 0 && w->inflight.n == 0 && progress > 0)
                 wait = 0;
             else if (until > 0 && until < wait)
                 wait = until;
