@@ -365,7 +365,12 @@ struct sns_deliveries {
 };
 void sns_deliveries_release(struct sns_deliveries *l);
 
-/* Pending deliveries due at now_ms with id > after_id, oldest first, at most limit. */
+/* The functions below read and write only the deliveries table (and, to load a delivery, its
+ * subscription and topic); the struct sns * they take is unused and may be NULL (for `vigil
+ * events dlq`, which has no sns handle). */
+
+/* Pending deliveries due at now_ms with id > after_id, ordered by due time then id, at most
+ * limit (0 = 1000). */
 int sns_delivery_due(struct sns *s, struct meta_conn *c, int64_t now_ms, int64_t after_id,
                      size_t limit, struct sns_deliveries *out);
 /* Earliest next_at of a pending delivery, INT64_MAX when none. */

@@ -319,8 +319,8 @@ struct bus_outbox_rows {
 };
 void bus_outbox_rows_release(struct bus_outbox_rows *l);
 
-/* Pending rows due at now_ms (next_at <= now_ms) with id > after_id, oldest first, at most
- * limit. No transaction needed (one read). */
+/* Pending rows due at now_ms (next_at <= now_ms) with id > after_id, ordered by due time then
+ * id, at most limit (0 = 1000). No transaction needed (one read). */
 int bus_outbox_due(struct meta_conn *c, int64_t now_ms, int64_t after_id, size_t limit,
                    struct bus_outbox_rows *out);
 /* Earliest next_at of a pending row, or INT64_MAX when there is none. */
