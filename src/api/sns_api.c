@@ -291,6 +291,9 @@ static int op_confirm_subscription(void *ctx, struct api_call *call)
             return api_fail(call, "InvalidParameter",
                             "Invalid parameter: AuthenticateOnUnsubscribe");
     }
+    /* the flag counts only on a signed request (SNS's rule): an anonymous link follower
+     * cannot lock the subscription against the UnsubscribeURL */
+    authenticate = authenticate && call->req->principal != NULL;
     char *arn = NULL;
     struct sns_error err = { 0 };
     int rc = sns_confirm_subscription(a->sns, c, in_str(call, "TopicArn"), in_str(call, "Token"),

@@ -270,11 +270,19 @@ class EventsSnsCli(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.stop()
+        rc = cls.srv.stop()
+        log = cls.srv.log_tail(1 << 20)
         cls.sink.close()
         cls.hook.close()
         shutil.rmtree(cls.srv.data_dir, ignore_errors=True)
         shutil.rmtree(cls.tmp, ignore_errors=True)
+        # a sanitizer build reports there; a clean stop exits 0
+        for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if mark in log:
+                i = log.index(mark)
+                raise AssertionError("vigil serve: %s\n%s" % (mark, log[max(0, i - 200):i + 3000]))
+        if rc != 0:
+            raise AssertionError("vigil serve exited with %s:\n%s" % (rc, log[-3000:]))
 
     # -------------------------------------------------------------- CLI
 

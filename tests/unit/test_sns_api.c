@@ -657,6 +657,10 @@ TEST(sns_api_unsubscribe_authentication)
     char *sub = xml_get(a.text, "SubscriptionArn");
     answer_release(&a);
     free(tok);
+    ok(&e, form("Action", "GetSubscriptionAttributes", "SubscriptionArn", sub, NULL), &a);
+    ASSERT_TRUE(strstr(a.text, "<key>ConfirmationWasAuthenticated</key><value>true</value>") !=
+                NULL);
+    answer_release(&a);
     err_at(__LINE__, &e, form("Action", "Unsubscribe", "SubscriptionArn", sub, NULL), false, 403,
            "AuthorizationError", NULL);
     struct page p;
@@ -669,6 +673,30 @@ TEST(sns_api_unsubscribe_authentication)
 
     /* without the flag the unsigned link is enough */
     sub = subscribe_confirmed(&e, topic, "b@example.com");
+    sns_call(&e, form("Action", "Unsubscribe", "SubscriptionArn", sub, NULL), false, &a);
+    ASSERT_EQ(a.status, 200);
+    answer_release(&a);
+    free(sub);
+
+    /* the flag on an unsigned confirmation does not count (SNS: only with a signature) */
+    ok(&e,
+       form("Action", "Subscribe", "TopicArn", topic, "Protocol", "email", "Endpoint",
+            "c@example.com", NULL),
+       &a);
+    answer_release(&a);
+    tok = token_for(&e, "c@example.com");
+    sns_call(&e,
+             form("Action", "ConfirmSubscription", "TopicArn", topic, "Token", tok,
+                  "AuthenticateOnUnsubscribe", "true", NULL),
+             false, &a);
+    ASSERT_EQ(a.status, 200);
+    sub = xml_get(a.text, "SubscriptionArn");
+    answer_release(&a);
+    free(tok);
+    ok(&e, form("Action", "GetSubscriptionAttributes", "SubscriptionArn", sub, NULL), &a);
+    ASSERT_TRUE(strstr(a.text, "<key>ConfirmationWasAuthenticated</key><value>false</value>") !=
+                NULL);
+    answer_release(&a);
     sns_call(&e, form("Action", "Unsubscribe", "SubscriptionArn", sub, NULL), false, &a);
     ASSERT_EQ(a.status, 200);
     answer_release(&a);
