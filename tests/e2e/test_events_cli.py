@@ -730,14 +730,30 @@ class EventsSnsCli(unittest.TestCase):
         self.assertEqual(h["x-amz-sns-message-id"], note["MessageId"])
         self.check_signed(note, tmp)
 
-        # SignatureVersion 2: RSA-SHA256
+        # SignatureVersion 2 (RSA-SHA256), message attributes and a filter policy: the LOW
+        # message is filtered out, the CRITICAL one (published after it) arrives
         self.ok("sns", "set-topic-attributes", "--topic-arn", topic, "--attribute-name",
                 "SignatureVersion", "--attribute-value", "2")
-        self.ok("sns", "publish", "--topic-arn", topic, "--message", "second")
+        self.ok("sns", "set-subscription-attributes", "--subscription-arn", sub,
+                "--attribute-name", "FilterPolicy", "--attribute-value",
+                json.dumps({"severity": ["CRITICAL"]}))
+        attrs = self.ok("sns", "get-subscription-attributes", "--subscription-arn",
+                        sub)["Attributes"]
+        self.assertEqual(json.loads(attrs["FilterPolicy"]), {"severity": ["CRITICAL"]})
+        self.ok("sns", "publish", "--topic-arn", topic, "--message", "low one",
+                "--message-attributes",
+                json.dumps({"severity": {"DataType": "String", "StringValue": "LOW"}}))
+        self.ok("sns", "publish", "--topic-arn", topic, "--message", "second",
+                "--message-attributes",
+                json.dumps({"severity": {"DataType": "String", "StringValue": "CRITICAL"}}))
         _, note2 = self.hook.wait("Notification", 2)[1]
+        self.assertEqual(note2["Message"], "second")
         self.assertEqual(note2["SignatureVersion"], "2")
         self.assertNotIn("Subject", note2)
+        self.assertEqual(note2["MessageAttributes"],
+                         {"severity": {"Type": "String", "Value": "CRITICAL"}})
         self.check_signed(note2, tmp)
+        self.assertNotIn("low one", [n["Message"] for _, n in self.hook.of_type("Notification")])
 
         # the UnsubscribeURL
         self.assertTrue(note2["UnsubscribeURL"].startswith(self.public + "/?Action=Unsubscribe"))
