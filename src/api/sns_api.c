@@ -456,7 +456,7 @@ static int op_publish(void *ctx, struct api_call *call)
         return -ERR_INVALID;
     json_t *ma = json_object_get(call->input, "MessageAttributes");
     size_t n = json_object_size(ma);
-    struct sns_msg_attr *attrs = n ? xcalloc(n, sizeof(*attrs)) : NULL;
+    struct sns_msg_attr *attrs = xcalloc(n ? n : 1, sizeof(*attrs));
     size_t i = 0;
     const char *name;
     json_t *v;
