@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vigil serve: the long-running server (OCI registry under /v2/, metrics) on libmicrohttpd,
- * with its settings from flags, VIGIL_* variables and a config file; vigil passwd: hash a
- * password for the users file. */
+/* vigil serve: the long-running server on one HTTP listener (libmicrohttpd): the OCI registry
+ * under /v2/, the ECR, EventBridge and SNS control APIs behind SigV4, scanning on push, on
+ * demand and continuously, the event bus with its transactional outbox and the delivery
+ * worker, SNS link pages and /metrics; settings from flags, VIGIL_* variables and a config
+ * file. vigil passwd: hash a password for the users file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -97,6 +99,15 @@ static const struct conf_def serve_defs[] = {
       "StartImageScan of one image at most once per this (0 = no limit)", false },
     { "rescan-poll", CONF_DURATION, "60s", 1000, 86400000,
       "how often to look for a new vulnerability data import (continuous re-evaluation)", false },
+    { "continuous-duration", CONF_DURATION, "0", 0, 315360000000LL,
+      "CONTINUOUS_SCAN re-evaluates an image this long after its push, then "
+      "SCAN_ELIGIBILITY_EXPIRED (0 = for ever)",
+      false },
+    { "scan-indexes", CONF_BOOL, "false", 0, 0,
+      "also scan pushed image indexes (as the platform below); ECR scans only image manifests",
+      false },
+    { "scan-platform", CONF_STRING, "linux/amd64", 0, 0,
+      "platform chosen from an index when indexes are scanned", false },
     { "smtp-url", CONF_STRING, NULL, 0, 0,
       "SMTP relay for e-mail subscriptions: smtp[s]://[user:pass@]host[:port][?starttls=required"
       "|try|no&verify=true|false&cafile=PATH&auth=plain|login|any] (unset: mails wait)",
@@ -344,7 +355,11 @@ static int on_registry_event(void *ctx, struct meta_conn *c, const struct reg_ev
         if (rc < 0)
             return rc;
     }
-    return serve_publish_image_action(&h->ev, c, ev);
+    int rc = serve_publish_image_action(&h->ev, c, ev);
+    /* the worker wakes now and again after a short delay, by when this push has committed */
+    if (rc == 0 && h->ev.bus)
+        bus_kick(h->ev.bus);
+    return rc;
 }
 
 /* Inside the scan service's transaction: publish what the scan changed. */
@@ -599,6 +614,9 @@ int cmd_serve(int argc, char **argv)
     if (sc.manual_interval_s == 0)
         sc.manual_interval_s = -1;
     sc.rescan_poll_s = conf_duration_ms(&c, "rescan-poll") / 1000;
+    sc.continuous_duration_s = conf_duration_ms(&c, "continuous-duration") / 1000;
+    sc.scan_indexes = conf_bool(&c, "scan-indexes");
+    sc.platform = conf_str(&c, "scan-platform");
     sc.account_id = conf_str(&c, "account-id");
     sc.region = conf_str(&c, "region");
     if (scan_service_new(&sc, &scan, &d) < 0) {
