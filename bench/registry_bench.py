@@ -87,8 +87,14 @@ def main():
     ap.add_argument("--ref", default="debian:bookworm-minbase")
     ap.add_argument("--vigil", default=os.path.join(TOP, "build", "release", "vigil"))
     ap.add_argument("--out")
+    ap.add_argument("--vulndb", help="an imported vulnerability database (default: import "
+                    "../shared/vulndb once into build/bench-vulndb.sqlite)")
     a = ap.parse_args()
 
+    vulndb = a.vulndb or os.path.join(TOP, "build", "bench-vulndb.sqlite")
+    if not os.path.exists(vulndb):
+        subprocess.run([a.vigil, "db", "import", "--db", vulndb, os.path.join(SHARED, "vulndb")],
+                       check=True, capture_output=True)
     tmp = tempfile.mkdtemp(prefix="vigil-regbench-")
     ref_port, vig_port = free_port(), free_port()
     subprocess.run([os.path.join(TOOLS, "reference-registry"), "start", str(ref_port),
@@ -97,10 +103,10 @@ def main():
     log = open(os.path.join(tmp, "serve.log"), "wb")
     vig = subprocess.Popen([a.vigil, "serve", "--data-dir", os.path.join(tmp, "data"),
                             "--listen", "127.0.0.1:%d" % vig_port, "--anonymous",
-                            "--no-access-log", "--port-file", port_file],
+                            "--no-access-log", "--port-file", port_file, "--vulndb", vulndb],
                            stdout=log, stderr=log)
     try:
-        for _ in range(300):
+        for _ in range(1200):
             if os.path.exists(port_file):
                 break
             time.sleep(0.05)
