@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The delivery thread: forwards due outbox rows to their SNS topic, sends due SNS deliveries
- * through one curl multi handle (SMTP and HTTP side by side), and records each outcome:
- * done, retry at a policy's next time, or dead letter. */
+ * (HTTP through one curl multi handle, each SMTP session on a short-lived thread of its own)
+ * and records each outcome: done, retry at a policy's next time, or dead letter. */
 #include "deliver/worker.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "base/buf.h"
@@ -21,11 +22,18 @@
 #define OUTBOX_BATCH   100
 #define ERROR_TEXT_MAX 512
 
-/* One transfer in flight. */
+/* One transfer in flight. HTTP transfers run in the worker's curl multi handle. An SMTP
+ * transfer runs curl_easy_perform() on a thread of its own: libcurl's SMTP handler waits for
+ * the reply to the end of DATA in a blocking loop even under the multi interface (smtp_done ->
+ * smtp_block_statemach), so one relay that is slow to answer would stall every other
+ * delivery for up to the SMTP timeout. */
 struct xfer {
     int64_t id; /* sns_deliveries row */
     CURL *easy;
     bool is_smtp;
+    struct worker *w;
+    pthread_t thread;            /* SMTP: the thread running the transfer */
+    struct smtp_result smtp_res; /* SMTP: its result, valid once it is on w->smtp_done */
     struct smtp_xfer smtp;
     struct webhook_xfer web;
     struct buf body; /* the bytes sent (borrowed by curl until the transfer ends) */
@@ -59,6 +67,8 @@ struct worker {
     atomic_bool stop;
     atomic_bool kicked;
     VEC(struct xfer *) inflight;
+    pthread_mutex_t done_lock;    /* guards smtp_done */
+    VEC(struct xfer *) smtp_done; /* SMTP transfers whose thread has finished */
     pthread_mutex_t stats_lock;
     struct worker_stats stats;
 };
@@ -238,13 +248,12 @@ static void xfer_free(struct xfer *x)
 {
     if (!x)
         return;
-    if (x->easy) {
-        if (x->is_smtp)
-            smtp_xfer_release(&x->smtp);
-        else
-            webhook_xfer_release(&x->web);
+    if (x->easy)
         curl_easy_cleanup(x->easy);
-    }
+    if (x->is_smtp)
+        smtp_xfer_release(&x->smtp);
+    else
+        webhook_xfer_release(&x->web);
     buf_release(&x->body);
     free(x->rcpt);
     free(x->url);
@@ -416,6 +425,43 @@ static int build_mail(struct worker *w, struct xfer *x, struct diag *dg)
     return rc;
 }
 
+/* Aborts a transfer (CURLE_ABORTED_BY_CALLBACK) once the worker is stopping; libcurl calls it
+ * at least once a second, also while it waits for an SMTP reply. */
+static int xfer_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const struct worker *w = p;
+    return atomic_load(&w->stop) ? 1 : 0;
+}
+
+/* The whole SMTP session on its own thread, cleanup included: closing the connection sends
+ * QUIT and waits for its reply (blocking again), so the handle is freed here, after its
+ * socket was shut down when the session failed or the worker stops (a relay that did not
+ * answer DATA will not answer QUIT either). */
+static void *smtp_thread(void *arg)
+{
+    struct xfer *x = arg;
+    CURLcode res = curl_easy_perform(x->easy);
+    smtp_xfer_result(&x->smtp, x->easy, res, &x->smtp_res);
+    if (x->smtp_res.outcome != DELIVER_OK || atomic_load(&x->w->stop)) {
+        curl_socket_t sock = CURL_SOCKET_BAD;
+        if (curl_easy_getinfo(x->easy, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
+            sock != CURL_SOCKET_BAD)
+            shutdown(sock, SHUT_RDWR);
+    }
+    curl_easy_cleanup(x->easy);
+    x->easy = NULL;
+    pthread_mutex_lock(&x->w->done_lock);
+    VEC_PUSH(&x->w->smtp_done, x);
+    pthread_mutex_unlock(&x->w->done_lock);
+    curl_multi_wakeup(x->w->multi);
+    return NULL;
+}
+
 static int setup_mail(struct worker *w, struct xfer *x, struct diag *dg)
 {
     int rc = build_mail(w, x, dg);
@@ -524,8 +570,14 @@ static size_t start_deliveries(struct worker *w, struct meta_conn *c, int64_t no
             xfer_free(x);
             continue;
         }
+        x->w = w;
         curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-        if (curl_multi_add_handle(w->multi, x->easy) != CURLM_OK) {
+        curl_easy_setopt(x->easy, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(x->easy, CURLOPT_XFERINFOFUNCTION, xfer_progress);
+        curl_easy_setopt(x->easy, CURLOPT_XFERINFODATA, w);
+        bool started = x->is_smtp ? pthread_create(&x->thread, NULL, smtp_thread, x) == 0
+                                  : curl_multi_add_handle(w->multi, x->easy) == CURLM_OK;
+        if (!started) {
             log_warn("deliver", "cannot start a transfer for delivery %lld", (long long)x->id);
             xfer_free(x);
             continue;
@@ -547,9 +599,37 @@ static void remove_inflight(struct worker *w, struct xfer *x)
     }
 }
 
-/* Read finished transfers and record their outcomes. */
-static void finish_transfers(struct worker *w, struct meta_conn *c)
+/* Record the outcome of a finished transfer and free it. */
+static void finish_one(struct worker *w, struct meta_conn *c, struct xfer *x, CURLcode res)
 {
+    enum deliver_outcome outcome;
+    char text[ERROR_TEXT_MAX];
+    if (x->is_smtp) {
+        outcome = x->smtp_res.outcome;
+        snprintf(text, sizeof(text), "%s", x->smtp_res.text);
+    } else {
+        struct webhook_result r;
+        webhook_xfer_result(&x->web, x->easy, res, &r);
+        outcome = r.outcome;
+        snprintf(text, sizeof(text), "%s", r.error);
+    }
+    int64_t now = now_ms();
+    if (outcome == DELIVER_OK) {
+        struct outcome o = { .id = x->id, .what = OUT_DONE, .now = now };
+        log_debug("deliver", "%s delivered to %s", x->d.message_id, x->d.endpoint);
+        record(w, c, &o);
+    } else {
+        failed(w, c, &x->d, outcome, text[0] ? text : deliver_outcome_name(outcome), now);
+    }
+    remove_inflight(w, x);
+    xfer_free(x);
+}
+
+/* Read finished transfers (HTTP from the multi handle, SMTP from their threads) and record
+ * their outcomes; returns how many finished. */
+static size_t finish_transfers(struct worker *w, struct meta_conn *c)
+{
+    size_t n = 0;
     CURLMsg *msg;
     int left;
     while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
@@ -559,32 +639,22 @@ static void finish_transfers(struct worker *w, struct meta_conn *c)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         CURLcode res = msg->data.result;
         curl_multi_remove_handle(w->multi, msg->easy_handle);
-        if (!x)
-            continue;
-        enum deliver_outcome outcome;
-        char text[ERROR_TEXT_MAX];
-        if (x->is_smtp) {
-            struct smtp_result r;
-            smtp_xfer_result(&x->smtp, x->easy, res, &r);
-            outcome = r.outcome;
-            snprintf(text, sizeof(text), "%s", r.text);
-        } else {
-            struct webhook_result r;
-            webhook_xfer_result(&x->web, x->easy, res, &r);
-            outcome = r.outcome;
-            snprintf(text, sizeof(text), "%s", r.error);
+        if (x) {
+            finish_one(w, c, x, res);
+            n++;
         }
-        int64_t now = now_ms();
-        if (outcome == DELIVER_OK) {
-            struct outcome o = { .id = x->id, .what = OUT_DONE, .now = now };
-            log_debug("deliver", "%s delivered to %s", x->d.message_id, x->d.endpoint);
-            record(w, c, &o);
-        } else {
-            failed(w, c, &x->d, outcome, text[0] ? text : deliver_outcome_name(outcome), now);
-        }
-        remove_inflight(w, x);
-        xfer_free(x);
     }
+    for (;;) {
+        pthread_mutex_lock(&w->done_lock);
+        struct xfer *x = w->smtp_done.n ? w->smtp_done.v[--w->smtp_done.n] : NULL;
+        pthread_mutex_unlock(&w->done_lock);
+        if (!x)
+            break;
+        pthread_join(x->thread, NULL);
+        finish_one(w, c, x, CURLE_OK);
+        n++;
+    }
+    return n;
 }
 
 /* ---- the thread --------------------------------------------------------------------------- */
@@ -612,7 +682,7 @@ static void *worker_main(void *arg)
         progress += start_deliveries(w, c, now);
         int running = 0;
         curl_multi_perform(w->multi, &running);
-        finish_transfers(w, c);
+        progress += finish_transfers(w, c);
         pthread_mutex_lock(&w->stats_lock);
         w->stats.loops++;
         pthread_mutex_unlock(&w->stats_lock);
@@ -635,12 +705,18 @@ static void *worker_main(void *arg)
         if (wait > 0)
             curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
     }
-    /* transfers in flight stay pending in the database and are sent after the next start */
+    /* transfers in flight stay pending in the database and are sent after the next start;
+     * SMTP threads see the stop flag in their progress callback within a second */
     for (size_t i = 0; i < w->inflight.n; i++) {
-        curl_multi_remove_handle(w->multi, w->inflight.v[i]->easy);
-        xfer_free(w->inflight.v[i]);
+        struct xfer *x = w->inflight.v[i];
+        if (x->is_smtp)
+            pthread_join(x->thread, NULL);
+        else
+            curl_multi_remove_handle(w->multi, x->easy);
+        xfer_free(x);
     }
     w->inflight.n = 0;
+    w->smtp_done.n = 0; /* all of them were in inflight too */
     meta_thread_done(w->db);
     return NULL;
 }
@@ -681,6 +757,7 @@ int worker_new(const struct worker_config *cfg, struct worker **out, struct diag
     w->rand = cfg->rand;
     sns_site_init(&w->site, w->public_url);
     pthread_mutex_init(&w->stats_lock, NULL);
+    pthread_mutex_init(&w->done_lock, NULL);
     w->multi = curl_multi_init();
     if (!w->multi) {
         worker_free(w);
@@ -714,7 +791,9 @@ void worker_free(struct worker *w)
     if (w->multi)
         curl_multi_cleanup(w->multi);
     VEC_FREE(&w->inflight);
+    VEC_FREE(&w->smtp_done);
     pthread_mutex_destroy(&w->stats_lock);
+    pthread_mutex_destroy(&w->done_lock);
     free(w->mail_from);
     free(w->mail_domain);
     free(w->public_url);

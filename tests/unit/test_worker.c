@@ -450,6 +450,155 @@ static char *header_of(const char *head, const char *name)
     return NULL;
 }
 
+/* ---- an SMTP relay that never answers the end of DATA ------------------------------------ */
+
+/* It takes whole messages and then holds the sender: the message reached the relay, the
+ * sender has no verdict (a relay stuck in its queue manager, or a crash at that moment). */
+struct hold_relay {
+    int fd, port;
+    pthread_t th;
+    atomic_bool stop;
+    pthread_mutex_t lock;
+    size_t received; /* messages that reached the end of DATA */
+    char last[4096]; /* the start of the last one */
+    VEC(pthread_t) sessions;
+};
+
+struct hold_session {
+    struct hold_relay *r;
+    int fd;
+};
+
+/* One line from fd into line (without CRLF); false at EOF, error or stop. */
+static bool hold_line(struct hold_relay *r, int fd, char *line, size_t cap)
+{
+    size_t n = 0;
+    while (!atomic_load(&r->stop)) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        int pr = poll(&p, 1, 50);
+        if (pr < 0)
+            return false;
+        if (pr == 0)
+            continue;
+        char ch;
+        if (recv(fd, &ch, 1, 0) != 1)
+            return false;
+        if (ch == '\n') {
+            if (n && line[n - 1] == '\r')
+                n--;
+            line[n] = '\0';
+            return true;
+        }
+        if (n + 1 < cap)
+            line[n++] = ch;
+    }
+    return false;
+}
+
+static void hold_say(int fd, const char *text)
+{
+    ssize_t w = send(fd, text, strlen(text), MSG_NOSIGNAL);
+    (void)w;
+}
+
+static void *hold_session_main(void *arg)
+{
+    struct hold_session *hs = arg;
+    struct hold_relay *r = hs->r;
+    int fd = hs->fd;
+    free(hs);
+    char line[1024];
+    hold_say(fd, "220 hold ESMTP\r\n");
+    while (hold_line(r, fd, line, sizeof(line))) {
+        if (strncasecmp(line, "EHLO", 4) == 0 || strncasecmp(line, "HELO", 4) == 0) {
+            hold_say(fd, "250 hold\r\n");
+        } else if (strncasecmp(line, "DATA", 4) == 0) {
+            hold_say(fd, "354 go ahead\r\n");
+            struct buf msg;
+            buf_init(&msg, 1 << 22);
+            while (hold_line(r, fd, line, sizeof(line)) && strcmp(line, ".") != 0) {
+                buf_append_cstr(&msg, line);
+                buf_append_cstr(&msg, "\n");
+            }
+            pthread_mutex_lock(&r->lock);
+            r->received++;
+            snprintf(r->last, sizeof(r->last), "%s", buf_cstr(&msg));
+            pthread_mutex_unlock(&r->lock);
+            buf_release(&msg);
+            /* no answer: wait for the sender to give up or the relay to stop */
+            while (hold_line(r, fd, line, sizeof(line)))
+                ;
+            break;
+        } else if (strncasecmp(line, "QUIT", 4) == 0) {
+            hold_say(fd, "221 bye\r\n");
+            break;
+        } else {
+            hold_say(fd, "250 OK\r\n");
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+static void *hold_main(void *arg)
+{
+    struct hold_relay *r = arg;
+    while (!atomic_load(&r->stop)) {
+        struct pollfd p = { r->fd, POLLIN, 0 };
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        int c = accept(r->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        struct hold_session *hs = xmalloc(sizeof(*hs));
+        hs->r = r;
+        hs->fd = c;
+        pthread_t t;
+        if (pthread_create(&t, NULL, hold_session_main, hs) != 0) {
+            close(c);
+            free(hs);
+            continue;
+        }
+        pthread_mutex_lock(&r->lock);
+        VEC_PUSH(&r->sessions, t);
+        pthread_mutex_unlock(&r->lock);
+    }
+    return NULL;
+}
+
+static void hold_start(struct hold_relay *r)
+{
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->lock, NULL);
+    r->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ASSERT_EQ(bind(r->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ASSERT_EQ(listen(r->fd, 16), 0);
+    socklen_t l = sizeof(a);
+    ASSERT_EQ(getsockname(r->fd, (struct sockaddr *)&a, &l), 0);
+    r->port = ntohs(a.sin_port);
+    ASSERT_EQ(pthread_create(&r->th, NULL, hold_main, r), 0);
+}
+
+static size_t hold_received(struct hold_relay *r)
+{
+    pthread_mutex_lock(&r->lock);
+    size_t n = r->received;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+static void hold_stop(struct hold_relay *r)
+{
+    atomic_store(&r->stop, true);
+    pthread_join(r->th, NULL);
+    for (size_t i = 0; i < r->sessions.n; i++)
+        pthread_join(r->sessions.v[i], NULL);
+    VEC_FREE(&r->sessions);
+    close(r->fd);
+    pthread_mutex_destroy(&r->lock);
+}
+
 /* ---- the environment ---------------------------------------------------------------------- */
 
 struct wenv {
@@ -919,4 +1068,55 @@ TEST(worker_restart_resumes_pending_and_in_flight)
     hsrv_stop(&h);
     free(sub);
     free(topic);
+}
+
+TEST(worker_relay_holding_data_does_not_stall_other_deliveries)
+{
+    struct wenv e;
+    wenv_open(&e, "hold.db");
+    struct hold_relay relay;
+    hold_start(&relay);
+    struct hsrv h;
+    hsrv_start(&h, 200);
+    wenv_smtp(&e, relay.port);
+    char *topic = make_topic(&e, "mixed", NULL);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/in", h.port);
+    free(subscribe(&e, topic, "email", "a@example.com"));
+    free(subscribe(&e, topic, "email", "b@example.com"));
+    free(subscribe(&e, topic, "http", url));
+    ASSERT_EQ(meta_exec(e.c, "UPDATE sns_subscriptions SET confirmed = 1"), 0);
+    ASSERT_EQ(meta_exec(e.c, "UPDATE sns_deliveries SET state = 1"), 0);
+    worker_start(&e, 0.01);
+    struct sns_error err = { 0 };
+    char mid[SNS_UUID_LEN + 1];
+    for (int i = 0; i < 3; i++) {
+        struct sns_publish_req p = { .topic_arn = topic, .message = "held", .message_len = 4 };
+        ASSERT_EQ(sns_publish(e.sns, e.c, &p, mid, NULL, &err), 0);
+        sns_kick(e.sns);
+    }
+    /* six mails sit inside the relay's DATA at once, and the webhooks still go out */
+    int64_t until = mono_ms() + WAIT_MS;
+    while (hold_received(&relay) < 6) {
+        if (mono_ms() > until)
+            test_fail(__FILE__, __LINE__, "only %zu mails reached the relay",
+                      hold_received(&relay));
+        sleep_ms(10);
+    }
+    wait_count(
+        e.c,
+        "SELECT count(*) FROM sns_deliveries WHERE state = 1 AND type = 0 AND protocol = 'http'",
+        3);
+    pthread_mutex_lock(&relay.lock);
+    ASSERT_TRUE(strstr(relay.last, "X-Vigil-Message-Id: ") != NULL);
+    pthread_mutex_unlock(&relay.lock);
+    /* stopping abandons the held sessions; the mails stay pending, never marked done */
+    worker_stop(&e);
+    ASSERT_EQ(count(e.c, "SELECT count(*) FROM sns_deliveries WHERE state = 0 AND protocol = "
+                         "'email' AND attempts = 0"),
+              6);
+    hold_stop(&relay);
+    hsrv_stop(&h);
+    free(topic);
+    wenv_close(&e);
 }
