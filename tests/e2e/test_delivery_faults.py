@@ -234,18 +234,33 @@ class FaultCase(unittest.TestCase):
         self.srv = self.start_server(self.sink.port)
 
     def tearDown(self):
+        problems = []
         for h in self.hooks:
             h.close()
         for s in self.servers:
             if s.alive():
                 try:
-                    s.stop()
+                    rc = s.stop()
+                    if rc != 0:
+                        problems.append("vigil serve exited with %s after SIGTERM" % rc)
                 except AssertionError as e:
-                    print("\n%s\n%s" % (e, s.log_tail()))
+                    problems.append(str(e))
+        # a sanitizer build reports in the server's log (one log per data directory)
+        for path in sorted({s.log_path for s in self.servers}):
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                if mark in text:
+                    i = text.index(mark)
+                    problems.append("%s in %s:\n%s" % (mark, path, text[max(0, i - 200):
+                                                                       i + 3000]))
+        tail = self.srv.log_tail() if problems else ""
         self.sink.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self.servers:
             shutil.rmtree(self.servers[0].data_dir, ignore_errors=True)
+        if problems:
+            raise AssertionError("\n".join(problems) + "\n--- server log (tail) ---\n" + tail)
 
     # ------------------------------------------------------------------ helpers
 
