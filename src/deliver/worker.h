@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The delivery thread: drains the EventBridge outbox into SNS topics and sends SNS deliveries
- * (e-mail through the SMTP relay, email-json, http/https POSTs, subscription confirmations)
- * with libcurl's multi interface, retrying per policy and dead-lettering what is exhausted. */
+ * (e-mail through the SMTP relay, email-json, http/https POSTs, subscription confirmations),
+ * HTTP through libcurl's multi interface and each SMTP session on a short-lived thread of its
+ * own, retrying per policy and dead-lettering what is exhausted. */
 #ifndef VIGIL_DELIVER_WORKER_H
 #define VIGIL_DELIVER_WORKER_H
 
@@ -19,7 +20,7 @@
 #include "store/meta.h"
 
 #define WORKER_POLL_MS      250 /* the worker looks for due rows at least this often */
-#define WORKER_PARALLEL_MAX 64  /* transfers in flight at once */
+#define WORKER_PARALLEL_MAX 64  /* transfers in flight at once (SMTP threads included) */
 
 struct worker_config {
     struct meta_db *db; /* required; the worker opens its own connection (thread) */
@@ -61,7 +62,10 @@ int worker_new(const struct worker_config *cfg, struct worker **out, struct diag
 void worker_kick(struct worker *w);
 
 /* Stop the thread (transfers in flight are abandoned and stay pending, so they are sent
- * again after the next start), unregister the hooks and free. NULL is ignored. */
+ * again after the next start; an SMTP session waiting for its relay is aborted within about a
+ * second), unregister the hooks and free. Call it after everything that may publish (HTTP
+ * server, scan service) has stopped: a bus_kick() racing with it is not allowed. NULL is
+ * ignored. */
 void worker_free(struct worker *w);
 
 /* Counters since the start (for logs, metrics and tests). */
