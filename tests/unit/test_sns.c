@@ -121,15 +121,13 @@ TEST(sns_topics_idempotent_attributes_and_pages)
               -ERR_INVALID);
     ASSERT_STREQ(err.message,
                  "Invalid parameter: Tags Reason: Topic already exists with different tags");
-    ASSERT_EQ(sns_topic_create(e.sns, e.c, "bad name", NULL, 0, NULL, 0, &arn, &err),
-              -ERR_INVALID);
+    ASSERT_EQ(sns_topic_create(e.sns, e.c, "bad name", NULL, 0, NULL, 0, &arn, &err), -ERR_INVALID);
     ASSERT_STREQ(err.message, "Invalid parameter: Topic Name");
     ASSERT_EQ(sns_topic_create(e.sns, e.c, "q.fifo", NULL, 0, NULL, 0, &arn, &err), -ERR_INVALID);
     struct sns_kv bad_policy[] = { { "DeliveryPolicy",
                                      "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":"
                                      "101}}}" } };
-    ASSERT_EQ(sns_topic_create(e.sns, e.c, "t2", bad_policy, 1, NULL, 0, &arn, &err),
-              -ERR_INVALID);
+    ASSERT_EQ(sns_topic_create(e.sns, e.c, "t2", bad_policy, 1, NULL, 0, &arn, &err), -ERR_INVALID);
     ASSERT_STREQ(err.message, "Invalid parameter: Attributes Reason: DeliveryPolicy: "
                               "http.defaultHealthyRetryPolicy.numRetries must be less than or "
                               "equal to 100");
@@ -152,17 +150,16 @@ TEST(sns_topics_idempotent_attributes_and_pages)
               0);
     ASSERT_EQ(sns_topic_set_attribute(e.sns, e.c, t, "Colour", "red", &err), -ERR_INVALID);
     ASSERT_STREQ(err.message, "Invalid parameter: AttributeName");
-    ASSERT_EQ(sns_topic_set_attribute(e.sns, e.c, t, "SignatureVersion", "3", &err),
-              -ERR_INVALID);
+    ASSERT_EQ(sns_topic_set_attribute(e.sns, e.c, t, "SignatureVersion", "3", &err), -ERR_INVALID);
     ASSERT_EQ(sns_topic_set_attribute(e.sns, e.c, t, "SignatureVersion", "2", &err), 0);
     ASSERT_EQ(sns_topic_get_attributes(e.sns, e.c, t, &a, &err), 0);
     ASSERT_TRUE(strstr(sns_attrs_get(&a, "EffectiveDeliveryPolicy"), "\"numRetries\":7") != NULL);
     ASSERT_STREQ(sns_attrs_get(&a, "SignatureVersion"), "2");
     sns_attrs_release(&a);
     /* missing and malformed ARNs */
-    ASSERT_EQ(sns_topic_get_attributes(e.sns, e.c, "arn:aws:sns:us-east-1:123456789012:none", &a,
-                                       &err),
-              -ERR_NOT_FOUND);
+    ASSERT_EQ(
+        sns_topic_get_attributes(e.sns, e.c, "arn:aws:sns:us-east-1:123456789012:none", &a, &err),
+        -ERR_NOT_FOUND);
     ASSERT_STREQ(err.code, "NotFound");
     ASSERT_STREQ(err.message, "Topic does not exist");
     ASSERT_EQ(sns_topic_get_attributes(e.sns, e.c, "arn:aws:sns:x", &a, &err), -ERR_INVALID);
@@ -349,8 +346,8 @@ TEST(sns_filter_policies)
     ASSERT_TRUE(passes("{\"missing\":[{\"exists\":false}]}", A, attrs, 4, ""));
     /* Binary attributes are not matched */
     ASSERT_FALSE(passes("{\"blob\":[{\"exists\":true}]}", A, attrs, 4, ""));
-    ASSERT_TRUE(passes("{\"severity\":[{\"prefix\":\"HI\"}],\"tags\":[\"prod\"]}", A, attrs, 4,
-                       ""));
+    ASSERT_TRUE(
+        passes("{\"severity\":[{\"prefix\":\"HI\"}],\"tags\":[\"prod\"]}", A, attrs, 4, ""));
     /* empty policy: everything passes */
     ASSERT_TRUE(passes("{}", A, NULL, 0, ""));
     ASSERT_TRUE(passes("", A, NULL, 0, ""));
@@ -388,8 +385,7 @@ TEST(sns_filter_policies)
 static int deliveries_for(struct env *e, const char *message_id)
 {
     sqlite3_stmt *st;
-    ASSERT_EQ(meta_stmt(e->c, "SELECT count(*) FROM sns_deliveries WHERE message_id = ?1", &st),
-              0);
+    ASSERT_EQ(meta_stmt(e->c, "SELECT count(*) FROM sns_deliveries WHERE message_id = ?1", &st), 0);
     meta_bind_text(st, 1, message_id);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     int n = sqlite3_column_int(st, 0);
@@ -469,13 +465,18 @@ TEST(sns_publish_fans_out_in_the_callers_transaction)
 
     /* MessageStructure=json picks the text per protocol */
     const char *js = "{\"default\":\"plain\",\"email\":\"for mail\",\"https\":\"for hooks\"}";
-    struct sns_publish_req pj = { .topic_arn = t, .message = js, .message_len = strlen(js),
-                                  .message_structure = "json", .attrs = crit, .n_attrs = 1 };
+    struct sns_publish_req pj = { .topic_arn = t,
+                                  .message = js,
+                                  .message_len = strlen(js),
+                                  .message_structure = "json",
+                                  .attrs = crit,
+                                  .n_attrs = 1 };
     ASSERT_EQ(sns_publish(e.sns, e.c, &pj, mid, &n, &err), 0);
     ASSERT_EQ(n, 2);
     sqlite3_stmt *st;
-    ASSERT_EQ(meta_stmt(e.c, "SELECT protocol, message FROM sns_deliveries WHERE message_id = ?1"
-                             " ORDER BY protocol",
+    ASSERT_EQ(meta_stmt(e.c,
+                        "SELECT protocol, message FROM sns_deliveries WHERE message_id = ?1"
+                        " ORDER BY protocol",
                         &st),
               0);
     meta_bind_text(st, 1, mid);
@@ -520,8 +521,9 @@ TEST(sns_publish_fans_out_in_the_callers_transaction)
     ASSERT_STREQ(err.message,
                  "Invalid parameter: Message Structure - JSON message body failed to parse");
     struct sns_msg_attr badattr[] = { { "n", "Number", "twelve", NULL } };
-    struct sns_publish_req pa = { .topic_arn = t, .message = "m", .message_len = 1,
-                                  .attrs = badattr, .n_attrs = 1 };
+    struct sns_publish_req pa = {
+        .topic_arn = t, .message = "m", .message_len = 1, .attrs = badattr, .n_attrs = 1
+    };
     ASSERT_EQ(sns_publish(e.sns, e.c, &pa, mid, &n, &err), -ERR_INVALID);
     badattr[0].data_type = "Float";
     ASSERT_EQ(sns_publish(e.sns, e.c, &pa, mid, &n, &err), -ERR_INVALID);
@@ -564,8 +566,7 @@ TEST(sns_delivery_states_and_redrive)
     ASSERT_EQ(due.n, 2); /* the confirmation mail and the message */
     int64_t conf = due.v[0].type == SNS_SUBSCRIPTION_CONFIRMATION ? due.v[0].id : due.v[1].id;
     int64_t note = due.v[0].type == SNS_NOTIFICATION ? due.v[0].id : due.v[1].id;
-    int64_t ts = due.v[0].type == SNS_NOTIFICATION ? due.v[0].timestamp_ms
-                                                   : due.v[1].timestamp_ms;
+    int64_t ts = due.v[0].type == SNS_NOTIFICATION ? due.v[0].timestamp_ms : due.v[1].timestamp_ms;
     sns_deliveries_release(&due);
     ASSERT_EQ(sns_delivery_mark_done(e.c, conf, ts + 1), 0);
     ASSERT_EQ(sns_delivery_mark_retry(e.c, note, ts + 100, "421 try later", ts + 2), 0);
