@@ -66,12 +66,17 @@ struct worker {
     bool started;
     atomic_bool stop;
     atomic_bool kicked;
+    /* when the last kick came (ms): publishers kick from inside their transaction, so the
+     * rows may become visible a moment after the wake-up; the loop looks again soon */
+    _Atomic int64_t kick_ms;
     VEC(struct xfer *) inflight;
     pthread_mutex_t done_lock;    /* guards smtp_done */
     VEC(struct xfer *) smtp_done; /* SMTP transfers whose thread has finished */
     pthread_mutex_t stats_lock;
     struct worker_stats stats;
 };
+
+#define KICK_FOLLOW_MS 200
 
 static int64_t now_ms(void)
 {
@@ -98,6 +103,7 @@ void worker_kick(struct worker *w)
 {
     if (!w)
         return;
+    atomic_store(&w->kick_ms, now_ms());
     atomic_store(&w->kicked, true);
     curl_multi_wakeup(w->multi);
 }
@@ -702,6 +708,11 @@ static void *worker_main(void *arg)
             else if (until > 0 && until < wait)
                 wait = until;
         }
+        /* just after a kick, look again every few ms for ~200 ms: a kick made inside a
+         * transaction arrives before its commit */
+        int64_t since = now - atomic_load(&w->kick_ms);
+        if (since >= 0 && since < KICK_FOLLOW_MS && wait > (since < 20 ? 2 : 10))
+            wait = since < 20 ? 2 : 10;
         if (wait > 0)
             curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
     }
