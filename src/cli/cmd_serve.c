@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,60 +201,74 @@ static int read_small_file(const char *path, size_t max, struct buf *out)
     return rc;
 }
 
+/* n random characters of alphabet (its length a power of two or not: rejection sampling keeps
+ * every character equally likely) and a NUL into out[n + 1]. 0 or -EIO. */
+static int random_text(const char *alphabet, size_t n, char *out)
+{
+    size_t len = strlen(alphabet), limit = 256 - 256 % len;
+    unsigned char raw[64];
+    size_t have = 0, used = 0;
+    for (size_t i = 0; i < n;) {
+        if (used == have) {
+            ssize_t got = getrandom(raw, sizeof(raw), 0);
+            if (got <= 0)
+                return -EIO;
+            have = (size_t)got;
+            used = 0;
+        }
+        unsigned char b = raw[used++];
+        if (b < limit)
+            out[i++] = alphabet[b % len];
+    }
+    out[n] = '\0';
+    explicit_bzero(raw, sizeof(raw));
+    return 0;
+}
+
+/* Create path (mode 0600; O_EXCL unless replace) holding text. 0 or -errno. */
+static int write_private_file(const char *path, const char *text, bool replace)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL), 0600);
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    fputs(text, f);
+    return fclose(f) != 0 ? -EIO : 0;
+}
+
 /* When no users file exists: create DATA/users with user 'vigil' and a random password, kept
  * in DATA/initial-password (0600) so the operator can log in once and replace it. */
 static int make_initial_user(const char *users_path, const char *data_dir)
 {
-    unsigned char raw[18];
-    FILE *r = fopen("/dev/urandom", "rb");
-    if (!r || fread(raw, 1, sizeof(raw), r) != sizeof(raw)) {
-        if (r)
-            fclose(r);
-        return -EIO;
-    }
-    fclose(r);
-    static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    char pw[sizeof(raw) + 1];
-    for (size_t i = 0; i < sizeof(raw); i++)
-        pw[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
-    pw[sizeof(raw)] = '\0';
-
-    struct buf hash, path;
+    char pw[19];
+    struct buf hash, path, text;
     buf_init(&hash, 4096);
     buf_init(&path, 4096);
-    int rc = reg_auth_hash_password(pw, &hash);
-    if (rc < 0)
+    buf_init(&text, 8192);
+    int rc = random_text("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 18, pw);
+    if (rc < 0 || (rc = reg_auth_hash_password(pw, &hash)) < 0)
         goto out;
     buf_printf(&path, "%s/initial-password", data_dir);
-    int fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = -errno;
+    buf_printf(&text, "%s\n", pw);
+    if ((rc = write_private_file(buf_cstr(&path), buf_cstr(&text), true)) < 0)
         goto out;
-    }
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "%s\n", pw);
-    if (fclose(f) != 0) {
-        rc = -EIO;
+    buf_reset(&text);
+    buf_printf(&text, "# registry users: 'name:hash' lines, hashes from 'vigil passwd'\nvigil:%s\n",
+               buf_cstr(&hash));
+    if ((rc = write_private_file(users_path, buf_cstr(&text), false)) < 0)
         goto out;
-    }
-    fd = open(users_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    f = fdopen(fd, "w");
-    fprintf(f, "# registry users: 'name:hash' lines, hashes from 'vigil passwd'\nvigil:%s\n",
-            buf_cstr(&hash));
-    if (fclose(f) != 0) {
-        rc = -EIO;
-        goto out;
-    }
     log_warn("serve", "no users file: created %s with user 'vigil'; its password is in %s",
              users_path, buf_cstr(&path));
 out:
     explicit_bzero(pw, sizeof(pw));
     buf_release(&hash);
     buf_release(&path);
+    buf_release(&text);
     return rc;
 }
 
@@ -376,37 +391,27 @@ static int on_scan_event(void *ctx, struct meta_conn *c, const struct scan_event
  * operator hands to the aws CLI (`aws configure`). */
 static int make_aws_credentials(const char *path)
 {
-    unsigned char raw[36];
-    FILE *r = fopen("/dev/urandom", "rb");
-    if (!r || fread(raw, 1, sizeof(raw), r) != sizeof(raw)) {
-        if (r)
-            fclose(r);
-        return -EIO;
+    char akid[17], secret[41];
+    struct buf text;
+    buf_init(&text, 4096);
+    int rc = random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, akid);
+    if (rc == 0)
+        rc = random_text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40,
+                         secret);
+    if (rc == 0) {
+        buf_printf(&text, "[default]\naws_access_key_id = AKIA%s\naws_secret_access_key = %s\n",
+                   akid, secret);
+        rc = write_private_file(path, buf_cstr(&text), false);
     }
-    fclose(r);
-    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    static const char any[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char akid[21], secret[41];
-    memcpy(akid, "AKIA", 4);
-    for (int i = 0; i < 16; i++)
-        akid[4 + i] = upper[raw[i] % 32];
-    akid[20] = '\0';
-    for (int i = 0; i < 40; i++)
-        secret[i] = any[(raw[i % 36] + 7 * i) % 64];
-    secret[40] = '\0';
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    FILE *f = fdopen(fd, "w");
-    fprintf(f, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", akid, secret);
     explicit_bzero(secret, sizeof(secret));
-    if (fclose(f) != 0)
-        return -EIO;
-    log_warn("serve",
-             "no credentials file: created %s with a random access key for the control API "
-             "(use it as AWS_SHARED_CREDENTIALS_FILE)",
-             path);
-    return 0;
+    explicit_bzero(text.data, text.len);
+    buf_release(&text);
+    if (rc == 0)
+        log_warn("serve",
+                 "no credentials file: created %s with a random access key for the control API "
+                 "(use it as AWS_SHARED_CREDENTIALS_FILE)",
+                 path);
+    return rc;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -562,7 +567,11 @@ int cmd_serve(int argc, char **argv)
     }
     ac.users_text = buf_cstr(&users_text);
     if (reg_auth_new(&ac, &auth, &d) < 0) {
-        fprintf(stderr, "vigil serve: %s: %s\n", buf_cstr(&users_path), d.msg);
+        /* a bad users line is named by its number: say which file; key-file errors name it */
+        if (strncmp(d.msg, "users line", 10) == 0)
+            fprintf(stderr, "vigil serve: %s: %s\n", buf_cstr(&users_path), d.msg);
+        else
+            fprintf(stderr, "vigil serve: %s\n", d.msg);
         goto out;
     }
 
