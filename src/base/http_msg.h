@@ -55,7 +55,7 @@ struct http_req {
     bool stream;
     size_t body_max;
     struct buf body;
-    int body_err; /* 0, -ERR_TOO_BIG, or the error a body() call returned */
+    int body_err;        /* 0, -ERR_TOO_BIG, or the error a body() call returned */
     uint64_t body_bytes; /* bytes of body read so far */
 
     /* Per-request state of the handler; the adapter never touches it. */
@@ -65,7 +65,7 @@ struct http_req {
 };
 
 struct http_resp {
-    int status; /* 0 until the handler decides */
+    int status;                  /* 0 until the handler decides */
     VEC(struct http_kv) headers; /* strings in the request arena */
     struct buf body;             /* in-memory body (max set by the adapter) */
     /* File body: when fd >= 0 the adapter sends fd_len bytes from fd_off (sendfile where it
