@@ -19,8 +19,8 @@
 #include "deliver/mime.h"
 #include "deliver/webhook.h"
 #include "events/pattern.h"
+#include "store/queue.h"
 
-#define LIST_MAX_DEFAULT 1000
 #define DISPLAY_NAME_MAX 100
 #define ENDPOINT_MAX     2048
 #define JSON_ATTRS_MAX   ((size_t)1 << 20) /* a stored attributes object */
@@ -2036,80 +2036,50 @@ int sns_delivery_due(struct sns *s, struct meta_conn *c, int64_t now, int64_t af
     (void)s;
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st;
-    int rc = meta_stmt(c,
-                       "SELECT " DELIVERY_COLUMNS " FROM sns_deliveries d"
-                       " LEFT JOIN sns_subscriptions s ON s.arn = d.subscription_arn"
-                       " LEFT JOIN sns_topics t ON t.arn = d.topic_arn"
-                       " WHERE d.state = 0 AND d.next_at <= ?1 AND d.id > ?2"
-                       " ORDER BY d.next_at, d.id LIMIT ?3",
-                       &st);
+    int rc = queue_page(c,
+                        "SELECT " DELIVERY_COLUMNS " FROM sns_deliveries d"
+                        " LEFT JOIN sns_subscriptions s ON s.arn = d.subscription_arn"
+                        " LEFT JOIN sns_topics t ON t.arn = d.topic_arn"
+                        " WHERE d.state = 0 AND d.next_at <= ?1 AND d.id > ?2"
+                        " ORDER BY d.next_at, d.id LIMIT ?3",
+                        now, after_id, limit, &st);
     if (rc < 0)
         return rc;
-    meta_bind_int(st, 1, now);
-    meta_bind_int(st, 2, after_id);
-    meta_bind_int(st, 3, (int64_t)(limit ? limit : LIST_MAX_DEFAULT));
     return delivery_query(c, st, out);
 }
 
 int sns_delivery_next_due(struct meta_conn *c, int64_t *next)
 {
-    sqlite3_stmt *st;
-    int rc = meta_stmt(c, "SELECT min(next_at) FROM sns_deliveries WHERE state = 0", &st);
-    if (rc < 0)
-        return rc;
-    int sr = sqlite3_step(st);
-    *next = INT64_MAX;
-    if (sr == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        *next = sqlite3_column_int64(st, 0);
-    else if (sr != SQLITE_ROW)
-        rc = meta_err(c, sr, "next delivery");
-    meta_done(st);
-    return rc;
-}
-
-static int delivery_update(struct meta_conn *c, const char *sql, int64_t id, int64_t a,
-                           const char *text, int64_t now)
-{
-    sqlite3_stmt *st;
-    int rc = meta_stmt(c, sql, &st);
-    if (rc < 0)
-        return rc;
-    meta_bind_int(st, 1, id);
-    meta_bind_int(st, 2, a);
-    meta_bind_text(st, 3, text);
-    meta_bind_int(st, 4, now);
-    rc = meta_step_done(c, st);
-    if (rc == 0 && meta_changes(c) == 0)
-        rc = -ERR_NOT_FOUND;
-    return rc;
+    return queue_scalar_int64(c, "SELECT min(next_at) FROM sns_deliveries WHERE state = 0",
+                              "next delivery", INT64_MAX, next);
 }
 
 int sns_delivery_mark_done(struct meta_conn *c, int64_t id, int64_t now)
 {
-    return delivery_update(c,
-                           "UPDATE sns_deliveries SET state = 1, attempts = attempts + 1,"
-                           " first_attempt_at = coalesce(first_attempt_at, ?4), updated_at = ?4"
-                           " WHERE id = ?1 AND state = 0",
-                           id, 0, NULL, now);
+    return queue_row_update(c,
+                            "UPDATE sns_deliveries SET state = 1, attempts = attempts + 1,"
+                            " first_attempt_at = coalesce(first_attempt_at, ?4), updated_at = ?4"
+                            " WHERE id = ?1 AND state = 0",
+                            id, 0, NULL, now);
 }
 
 int sns_delivery_mark_retry(struct meta_conn *c, int64_t id, int64_t next, const char *error,
                             int64_t now)
 {
-    return delivery_update(c,
-                           "UPDATE sns_deliveries SET attempts = attempts + 1, next_at = ?2,"
-                           " last_error = ?3, first_attempt_at = coalesce(first_attempt_at, ?4),"
-                           " updated_at = ?4 WHERE id = ?1 AND state = 0",
-                           id, next, error, now);
+    return queue_row_update(c,
+                            "UPDATE sns_deliveries SET attempts = attempts + 1, next_at = ?2,"
+                            " last_error = ?3, first_attempt_at = coalesce(first_attempt_at, ?4),"
+                            " updated_at = ?4 WHERE id = ?1 AND state = 0",
+                            id, next, error, now);
 }
 
 int sns_delivery_mark_dead(struct meta_conn *c, int64_t id, const char *error, int64_t now)
 {
-    return delivery_update(c,
-                           "UPDATE sns_deliveries SET state = 2, attempts = attempts + 1,"
-                           " last_error = ?3, first_attempt_at = coalesce(first_attempt_at, ?4),"
-                           " updated_at = ?4 WHERE id = ?1 AND state = 0",
-                           id, 0, error, now);
+    return queue_row_update(c,
+                            "UPDATE sns_deliveries SET state = 2, attempts = attempts + 1,"
+                            " last_error = ?3, first_attempt_at = coalesce(first_attempt_at, ?4),"
+                            " updated_at = ?4 WHERE id = ?1 AND state = 0",
+                            id, 0, error, now);
 }
 
 int sns_delivery_list(struct sns *s, struct meta_conn *c, enum sns_delivery_state state,
@@ -2118,38 +2088,22 @@ int sns_delivery_list(struct sns *s, struct meta_conn *c, enum sns_delivery_stat
     (void)s;
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st;
-    int rc = meta_stmt(c,
-                       "SELECT " DELIVERY_COLUMNS " FROM sns_deliveries d"
-                       " LEFT JOIN sns_subscriptions s ON s.arn = d.subscription_arn"
-                       " LEFT JOIN sns_topics t ON t.arn = d.topic_arn"
-                       " WHERE d.state = ?1 AND d.id > ?2 ORDER BY d.id LIMIT ?3",
-                       &st);
+    int rc = queue_page(c,
+                        "SELECT " DELIVERY_COLUMNS " FROM sns_deliveries d"
+                        " LEFT JOIN sns_subscriptions s ON s.arn = d.subscription_arn"
+                        " LEFT JOIN sns_topics t ON t.arn = d.topic_arn"
+                        " WHERE d.state = ?1 AND d.id > ?2 ORDER BY d.id LIMIT ?3",
+                        state, after_id, limit, &st);
     if (rc < 0)
         return rc;
-    meta_bind_int(st, 1, state);
-    meta_bind_int(st, 2, after_id);
-    meta_bind_int(st, 3, (int64_t)(limit ? limit : LIST_MAX_DEFAULT));
     return delivery_query(c, st, out);
 }
 
 int sns_delivery_redrive(struct meta_conn *c, int64_t id, int64_t now, size_t *n)
 {
-    if (n)
-        *n = 0;
-    sqlite3_stmt *st;
-    int rc = meta_stmt(c,
-                       "UPDATE sns_deliveries SET state = 0, attempts = 0, first_attempt_at = NULL,"
-                       " next_at = ?2, updated_at = ?2 WHERE state = 2 AND (?1 = 0 OR id = ?1)",
-                       &st);
-    if (rc < 0)
-        return rc;
-    meta_bind_int(st, 1, id);
-    meta_bind_int(st, 2, now);
-    rc = meta_step_done(c, st);
-    if (rc < 0)
-        return rc;
-    int changed = meta_changes(c);
-    if (n)
-        *n = (size_t)changed;
-    return id > 0 && changed == 0 ? -ERR_NOT_FOUND : 0;
+    return queue_redrive(
+        c,
+        "UPDATE sns_deliveries SET state = 0, attempts = 0, first_attempt_at = NULL,"
+        " next_at = ?2, updated_at = ?2 WHERE state = 2 AND (?1 = 0 OR id = ?1)",
+        id, now, n);
 }

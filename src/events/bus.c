@@ -18,6 +18,7 @@
 #include "events/envelope.h"
 #include "events/pattern.h"
 #include "events/transform.h"
+#include "store/queue.h"
 
 /* EventBridge RetryPolicy bounds and defaults (the same numbers as deliver/retry.h, which this
  * module may not include: deliver sits above events). */
@@ -1530,76 +1531,48 @@ int bus_outbox_due(struct meta_conn *c, int64_t now, int64_t after_id, size_t li
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st;
-    int rc = meta_stmt(c,
-                       "SELECT " OUTBOX_COLUMNS " FROM events_outbox WHERE state = 0"
-                       " AND next_at <= ?1 AND id > ?2 ORDER BY next_at, id LIMIT ?3",
-                       &st);
+    int rc = queue_page(c,
+                        "SELECT " OUTBOX_COLUMNS " FROM events_outbox WHERE state = 0"
+                        " AND next_at <= ?1 AND id > ?2 ORDER BY next_at, id LIMIT ?3",
+                        now, after_id, limit, &st);
     if (rc < 0)
         return rc;
-    meta_bind_int(st, 1, now);
-    meta_bind_int(st, 2, after_id);
-    meta_bind_int(st, 3, (int64_t)(limit ? limit : LIST_MAX_DEFAULT));
     return outbox_query(c, st, out);
 }
 
 int bus_outbox_next_due(struct meta_conn *c, int64_t *next)
 {
-    sqlite3_stmt *st;
-    int rc = meta_stmt(c, "SELECT min(next_at) FROM events_outbox WHERE state = 0", &st);
-    if (rc < 0)
-        return rc;
-    int s = sqlite3_step(st);
-    *next = INT64_MAX;
-    if (s == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        *next = sqlite3_column_int64(st, 0);
-    else if (s != SQLITE_ROW)
-        rc = meta_err(c, s, "next outbox row");
-    meta_done(st);
-    return rc;
+    return queue_scalar_int64(c, "SELECT min(next_at) FROM events_outbox WHERE state = 0",
+                              "next outbox row", INT64_MAX, next);
 }
 
-/* One UPDATE of a pending row: 0, -ERR_NOT_FOUND when the row is not pending any more. */
-static int outbox_update(struct meta_conn *c, const char *sql, int64_t id, int64_t a,
-                         const char *text, int64_t now)
-{
-    sqlite3_stmt *st;
-    int rc = meta_stmt(c, sql, &st);
-    if (rc < 0)
-        return rc;
-    meta_bind_int(st, 1, id);
-    meta_bind_int(st, 2, a);
-    meta_bind_text(st, 3, text);
-    meta_bind_int(st, 4, now);
-    rc = meta_step_done(c, st);
-    if (rc == 0 && meta_changes(c) == 0)
-        rc = -ERR_NOT_FOUND;
-    return rc;
-}
+/* The mark_* updates below touch one pending row: -ERR_NOT_FOUND (from queue_row_update) when
+ * the row is not pending any more. */
 
 int bus_outbox_mark_done(struct meta_conn *c, int64_t id, int64_t now)
 {
-    return outbox_update(c,
-                         "UPDATE events_outbox SET state = 1, attempts = attempts + 1,"
-                         " updated_at = ?4, last_error = coalesce(?3, last_error)"
-                         " WHERE id = ?1 AND state = 0",
-                         id, 0, NULL, now);
+    return queue_row_update(c,
+                            "UPDATE events_outbox SET state = 1, attempts = attempts + 1,"
+                            " updated_at = ?4, last_error = coalesce(?3, last_error)"
+                            " WHERE id = ?1 AND state = 0",
+                            id, 0, NULL, now);
 }
 
 int bus_outbox_mark_retry(struct meta_conn *c, int64_t id, int64_t next, const char *error,
                           int64_t now)
 {
-    return outbox_update(c,
-                         "UPDATE events_outbox SET attempts = attempts + 1, next_at = ?2,"
-                         " last_error = ?3, updated_at = ?4 WHERE id = ?1 AND state = 0",
-                         id, next, error, now);
+    return queue_row_update(c,
+                            "UPDATE events_outbox SET attempts = attempts + 1, next_at = ?2,"
+                            " last_error = ?3, updated_at = ?4 WHERE id = ?1 AND state = 0",
+                            id, next, error, now);
 }
 
 int bus_outbox_mark_dead(struct meta_conn *c, int64_t id, const char *error, int64_t now)
 {
-    return outbox_update(c,
-                         "UPDATE events_outbox SET state = 2, attempts = attempts + 1,"
-                         " last_error = ?3, updated_at = ?4 WHERE id = ?1 AND state = 0",
-                         id, 0, error, now);
+    return queue_row_update(c,
+                            "UPDATE events_outbox SET state = 2, attempts = attempts + 1,"
+                            " last_error = ?3, updated_at = ?4 WHERE id = ?1 AND state = 0",
+                            id, 0, error, now);
 }
 
 int bus_outbox_list(struct meta_conn *c, enum bus_outbox_state state, int64_t after_id,
@@ -1607,38 +1580,21 @@ int bus_outbox_list(struct meta_conn *c, enum bus_outbox_state state, int64_t af
 {
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st;
-    int rc = meta_stmt(c,
-                       "SELECT " OUTBOX_COLUMNS " FROM events_outbox WHERE state = ?1"
-                       " AND id > ?2 ORDER BY id LIMIT ?3",
-                       &st);
+    int rc = queue_page(c,
+                        "SELECT " OUTBOX_COLUMNS " FROM events_outbox WHERE state = ?1"
+                        " AND id > ?2 ORDER BY id LIMIT ?3",
+                        state, after_id, limit, &st);
     if (rc < 0)
         return rc;
-    meta_bind_int(st, 1, state);
-    meta_bind_int(st, 2, after_id);
-    meta_bind_int(st, 3, (int64_t)(limit ? limit : LIST_MAX_DEFAULT));
     return outbox_query(c, st, out);
 }
 
 int bus_outbox_redrive(struct meta_conn *c, int64_t id, int64_t now, size_t *n)
 {
-    if (n)
-        *n = 0;
-    sqlite3_stmt *st;
-    int rc = meta_stmt(c,
-                       "UPDATE events_outbox SET state = 0, attempts = 0, next_at = ?2,"
-                       " age_from = ?2, updated_at = ?2 WHERE state = 2 AND (?1 = 0 OR id = ?1)",
-                       &st);
-    if (rc < 0)
-        return rc;
-    meta_bind_int(st, 1, id);
-    meta_bind_int(st, 2, now);
-    rc = meta_step_done(c, st);
-    if (rc < 0)
-        return rc;
-    int changed = meta_changes(c);
-    if (n)
-        *n = (size_t)changed;
-    return id > 0 && changed == 0 ? -ERR_NOT_FOUND : 0;
+    return queue_redrive(c,
+                         "UPDATE events_outbox SET state = 0, attempts = 0, next_at = ?2,"
+                         " age_from = ?2, updated_at = ?2 WHERE state = 2 AND (?1 = 0 OR id = ?1)",
+                         id, now, n);
 }
 
 void bus_render_failures_release(struct bus_render_failures *l)
