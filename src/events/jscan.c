@@ -64,54 +64,6 @@ const char *jscan_string_end(const char *p, const char *end, bool *has_esc)
     }
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int hex4(const char *p, uint32_t *v)
-{
-    uint32_t x = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexv(p[i]);
-        if (h < 0)
-            return -1;
-        x = x * 16 + (uint32_t)h;
-    }
-    *v = x;
-    return 0;
-}
-
-static size_t put_utf8(uint32_t v, char *out)
-{
-    if (v < 0x80) {
-        out[0] = (char)v;
-        return 1;
-    }
-    if (v < 0x800) {
-        out[0] = (char)(0xc0 | (v >> 6));
-        out[1] = (char)(0x80 | (v & 0x3f));
-        return 2;
-    }
-    if (v < 0x10000) {
-        out[0] = (char)(0xe0 | (v >> 12));
-        out[1] = (char)(0x80 | ((v >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (v & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (v >> 18));
-    out[1] = (char)(0x80 | ((v >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((v >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (v & 0x3f));
-    return 4;
-}
-
 long jscan_unescape(const char *p, size_t n, char *out)
 {
     size_t k = 0;
@@ -124,46 +76,20 @@ long jscan_unescape(const char *p, size_t n, char *out)
             return -1;
         char e = p[i + 1];
         i += 2;
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            out[k++] = e;
-            break;
-        case 'b':
-            out[k++] = '\b';
-            break;
-        case 'f':
-            out[k++] = '\f';
-            break;
-        case 'n':
-            out[k++] = '\n';
-            break;
-        case 'r':
-            out[k++] = '\r';
-            break;
-        case 't':
-            out[k++] = '\t';
-            break;
-        case 'u': {
-            uint32_t v;
-            if (i + 4 > n || hex4(p + i, &v) != 0)
-                return -1;
-            i += 4;
-            if (v >= 0xd800 && v < 0xdc00 && i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u') {
-                uint32_t lo;
-                if (hex4(p + i + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
-                    v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
-                    i += 6;
-                }
-            }
-            /* "\uXXXX" is six bytes and yields at most three; a pair is twelve for four */
-            k += put_utf8(v, out + k);
-            break;
+        int ch = jscan_escape_char(e);
+        if (ch >= 0) {
+            out[k++] = (char)ch;
+            continue;
         }
-        default:
+        if (e != 'u')
             return -1;
-        }
+        uint32_t v;
+        if (i + 4 > n || jscan_hex4(p + i, &v) != 0)
+            return -1;
+        i += 4;
+        i += jscan_surrogate_pair(p + i, n - i, &v);
+        /* "\uXXXX" is six bytes and yields at most three; a pair is twelve for four */
+        k += jscan_put_utf8(v, out + k);
     }
     return (long)k;
 }

@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/xalloc.h"
+#include "events/jscan.h"
 #include "events/pattern.h"
 #include "events/pattern_internal.h"
 
@@ -270,89 +271,33 @@ static struct str read_string(struct comp *c, bool field_name)
         if (i >= c->n)
             continue; /* reported as end-of-input above */
         char e = c->s[i++];
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            out[k++] = e;
-            break;
-        case 'b':
-            out[k++] = '\b';
-            break;
-        case 'f':
-            out[k++] = '\f';
-            break;
-        case 'n':
-            out[k++] = '\n';
-            break;
-        case 'r':
-            out[k++] = '\r';
-            break;
-        case 't':
-            out[k++] = '\t';
-            break;
-        case 'u': {
-            uint32_t v = 0;
-            for (int j = 0; j < 4; j++) {
-                if (i >= c->n)
-                    fail_at(c, LOC_ONE, c->n,
-                            "Unexpected end-of-input in character escape sequence");
-                int h = c->s[i] >= '0' && c->s[i] <= '9'   ? c->s[i] - '0'
-                        : c->s[i] >= 'a' && c->s[i] <= 'f' ? c->s[i] - 'a' + 10
-                        : c->s[i] >= 'A' && c->s[i] <= 'F' ? c->s[i] - 'A' + 10
-                                                           : -1;
-                if (h < 0) {
-                    c->pos = i + 1;
-                    unexpected(c, i, "expected a hex-digit for character escape sequence");
-                }
-                v = v * 16 + (uint32_t)h;
-                i++;
-            }
-            /* a surrogate pair written as two escapes becomes one character */
-            if (v >= 0xd800 && v < 0xdc00 && i + 5 < c->n && c->s[i] == '\\' &&
-                c->s[i + 1] == 'u') {
-                uint32_t lo = 0;
-                bool ok = true;
-                for (int j = 0; j < 4; j++) {
-                    char h = c->s[i + 2 + j];
-                    int hv = h >= '0' && h <= '9'   ? h - '0'
-                             : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                             : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                                    : -1;
-                    if (hv < 0)
-                        ok = false;
-                    lo = lo * 16 + (uint32_t)(hv < 0 ? 0 : hv);
-                }
-                if (ok && lo >= 0xdc00 && lo < 0xe000) {
-                    v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
-                    i += 6;
-                }
-            }
-            if (v < 0x80) {
-                out[k++] = (char)v;
-            } else if (v < 0x800) {
-                out[k++] = (char)(0xc0 | (v >> 6));
-                out[k++] = (char)(0x80 | (v & 0x3f));
-            } else if (v < 0x10000) {
-                out[k++] = (char)(0xe0 | (v >> 12));
-                out[k++] = (char)(0x80 | ((v >> 6) & 0x3f));
-                out[k++] = (char)(0x80 | (v & 0x3f));
-            } else {
-                out[k++] = (char)(0xf0 | (v >> 18));
-                out[k++] = (char)(0x80 | ((v >> 12) & 0x3f));
-                out[k++] = (char)(0x80 | ((v >> 6) & 0x3f));
-                out[k++] = (char)(0x80 | (v & 0x3f));
-            }
-            break;
+        int plain = jscan_escape_char(e);
+        if (plain >= 0) {
+            out[k++] = (char)plain;
+            continue;
         }
-        default: {
+        if (e != 'u') {
             c->pos = i;
             char d[64];
             char_desc(c, i - 1, d, sizeof(d));
             /* "Unrecognized character escape 'x' (code 120)" */
             fail_at(c, LOC_ONE, i, "Unrecognized character escape %s", d);
         }
+        uint32_t v = 0;
+        for (int j = 0; j < 4; j++) {
+            if (i >= c->n)
+                fail_at(c, LOC_ONE, c->n, "Unexpected end-of-input in character escape sequence");
+            int h = jscan_hexv(c->s[i]);
+            if (h < 0) {
+                c->pos = i + 1;
+                unexpected(c, i, "expected a hex-digit for character escape sequence");
+            }
+            v = v * 16 + (uint32_t)h;
+            i++;
         }
+        /* a surrogate pair written as two escapes becomes one character */
+        i += jscan_surrogate_pair(c->s + i, c->n - i, &v);
+        k += jscan_put_utf8(v, out + k);
     }
     c->pos = i;
     out[k] = '\0';

@@ -10,6 +10,7 @@
 #include <wctype.h>
 
 #include "base/xalloc.h"
+#include "events/jscan.h"
 #include "events/pattern_internal.h"
 
 /* ---- numbers ------------------------------------------------------------------------------ */
@@ -109,17 +110,6 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* event-ruler's IPv4_REGEX "[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+" */
 static bool looks_v4(const char *s, size_t n)
 {
@@ -148,7 +138,7 @@ static bool looks_v6(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == ':')
             colon = true;
-        else if (hexval(s[i]) < 0)
+        else if (jscan_hexv(s[i]) < 0)
             return false;
     }
     return colon;
@@ -200,8 +190,8 @@ static int parse_v6(const char *s, size_t n, uint8_t out[16])
     for (;;) {
         size_t st = i;
         unsigned v = 0;
-        while (i < n && hexval(s[i]) >= 0 && i - st < 5) {
-            v = v * 16 + (unsigned)hexval(s[i]);
+        while (i < n && jscan_hexv(s[i]) >= 0 && i - st < 5) {
+            v = v * 16 + (unsigned)jscan_hexv(s[i]);
             i++;
         }
         if (i == st || i - st > 4 || ng == 8)
@@ -470,30 +460,6 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 size_t fold_case(const char *s, size_t n, char *out)
 {
     size_t k = 0;
@@ -514,7 +480,7 @@ size_t fold_case(const char *s, size_t n, char *out)
             memcpy(out + k, s + i, len);
             k += len;
         } else {
-            k += utf8_encode(low, out + k);
+            k += jscan_put_utf8(low, out + k);
         }
         i += len;
     }
