@@ -1243,7 +1243,7 @@ fail:
  * owns one reference. */
 static int snapshot_get(struct bus *b, struct meta_conn *c, struct snapshot **out)
 {
-    int64_t gen;
+    int64_t gen = 0;
     int rc = read_generation(c, &gen);
     if (rc < 0)
         return rc;
