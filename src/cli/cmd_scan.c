@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
@@ -99,14 +100,7 @@ int cli_import_bundled(const char *db_path, const char *who, struct diag *d)
     char *slash = strrchr(db_path, '/');
     if (slash && slash != db_path) {
         char *parent = xstrndup(db_path, (size_t)(slash - db_path));
-        for (char *p = parent + 1; *p; p++) {
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(parent, 0755);
-                *p = '/';
-            }
-        }
-        mkdir(parent, 0755);
+        fs_mkdir_p(parent, 0755); /* a failure shows up as the import's own error */
         free(parent);
     }
     struct import_opts io = { 0 };

@@ -23,7 +23,9 @@
 #include "api/sigv4.h"
 #include "api/sns_api.h"
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/log.h"
+#include "base/reader.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/config.h"
@@ -158,47 +160,6 @@ char *cli_default_data_dir(void)
     else
         buf_printf(&b, "%s/.local/share/vigil", getenv("HOME") ? getenv("HOME") : ".");
     return buf_detach(&b, NULL);
-}
-
-/* mkdir -p with mode 0750 for the parts we create. */
-static int mkdir_p(const char *path)
-{
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0750) < 0 && errno != EEXIST) {
-            rc = -errno;
-            goto out;
-        }
-        *s = '/';
-    }
-    if (mkdir(p, 0750) < 0 && errno != EEXIST)
-        rc = -errno;
-out:
-    free(p);
-    return rc;
-}
-
-static int read_small_file(const char *path, size_t max, struct buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -errno;
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (out->len + n > max || buf_append(out, chunk, n) < 0) {
-            rc = -ERR_TOO_BIG;
-            break;
-        }
-    if (!rc && ferror(f))
-        rc = -EIO;
-    fclose(f);
-    return rc;
 }
 
 /* n random characters of alphabet (its length a power of two or not: rejection sampling keeps
@@ -518,7 +479,7 @@ int cmd_serve(int argc, char **argv)
 
     data_dir =
         conf_str(&c, "data-dir") ? xstrdup(conf_str(&c, "data-dir")) : cli_default_data_dir();
-    int rc = mkdir_p(data_dir);
+    int rc = fs_mkdir_p(data_dir, 0750);
     if (rc < 0) {
         fprintf(stderr, "vigil serve: cannot create data directory '%s': %s\n", data_dir,
                 strerror(-rc));
@@ -559,7 +520,12 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
     }
-    rc = read_small_file(buf_cstr(&users_path), 1 << 20, &users_text);
+    struct reader *ur = NULL;
+    rc = reader_file_open(buf_cstr(&users_path), &ur, NULL);
+    if (rc == 0) {
+        rc = reader_read_all(ur, &users_text); /* users_text caps it at 1 MiB */
+        reader_close(ur);
+    }
     if (rc < 0 && !(rc == -ENOENT && ac.anonymous)) {
         fprintf(stderr, "vigil serve: cannot read the users file '%s': %s\n", buf_cstr(&users_path),
                 err_str(rc));
@@ -584,7 +550,7 @@ int cmd_serve(int argc, char **argv)
     }
     cache_dir = conf_str(&c, "cache-dir") ? xstrdup(conf_str(&c, "cache-dir"))
                                           : xasprintf("%s/cache", data_dir);
-    if ((rc = mkdir_p(cache_dir)) < 0) {
+    if ((rc = fs_mkdir_p(cache_dir, 0750)) < 0) {
         fprintf(stderr, "vigil serve: cannot create cache directory '%s': %s\n", cache_dir,
                 strerror(-rc));
         goto out;

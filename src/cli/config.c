@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/reader.h"
 #include "base/xalloc.h"
 
 #define CONF_FILE_MAX (1u << 20) /* a config file is small; refuse anything bigger */
@@ -292,28 +293,23 @@ out:
 
 int conf_load_file(struct conf *c, const char *path, struct diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return diag_set(d, -errno, 0, "cannot open config file '%s': %s", path, strerror(errno));
+    struct reader *r = NULL;
+    int rc = reader_file_open(path, &r, NULL);
+    if (rc < 0)
+        return diag_set(d, rc, 0, "cannot open config file '%s': %s", path, strerror(-rc));
     struct buf b;
     buf_init(&b, CONF_FILE_MAX);
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (buf_append(&b, chunk, n) < 0) {
-            rc = diag_set(d, -ERR_TOO_BIG, 0, "config file '%s' is larger than 1 MiB", path);
-            goto out;
-        }
-    if (ferror(f)) {
-        rc = diag_set(d, -EIO, 0, "cannot read config file '%s'", path);
-        goto out;
+    rc = reader_read_all(r, &b);
+    reader_close(r);
+    if (rc == -ERR_TOO_BIG)
+        rc = diag_set(d, rc, 0, "config file '%s' is larger than 1 MiB", path);
+    else if (rc < 0)
+        rc = diag_set(d, rc, 0, "cannot read config file '%s': %s", path, err_str(rc));
+    if (rc == 0) {
+        free(c->file);
+        c->file = xstrdup(path);
+        rc = conf_load_text(c, path, b.data ? b.data : "", b.len, d);
     }
-    free(c->file);
-    c->file = xstrdup(path);
-    rc = conf_load_text(c, path, b.data ? b.data : "", b.len, d);
-out:
-    fclose(f);
     buf_release(&b);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/vec.h"
 #include "base/xalloc.h"
@@ -134,27 +135,6 @@ static int prefix_dir(struct blob_store *bs, unsigned prefix, bool create)
     return fd;
 }
 
-static int mkdir_p(const char *path)
-{
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-                rc = -errno;
-                break;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    free(p);
-    return rc;
-}
-
 /* ---- deferred deletion ---- */
 
 static void *reaper_main(void *arg)
@@ -254,9 +234,9 @@ int blob_store_open(const char *data_dir, struct blob_store **out, struct diag *
 
     char *blobs = xasprintf("%s/blobs/sha256", data_dir);
     char *uploads = xasprintf("%s/uploads", data_dir);
-    int rc = mkdir_p(blobs);
+    int rc = fs_mkdir_p(blobs, 0750);
     if (rc == 0)
-        rc = mkdir_p(uploads);
+        rc = fs_mkdir_p(uploads, 0750);
     if (rc) {
         diag_set(d, rc, 0, "cannot create '%s': %s", rc == 0 ? uploads : blobs, err_str(rc));
         goto fail;
